@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"dytnsbatch/pipeline"
+	"dytnsbatch/readers"
+)
+
+// dryRunReport is what --dry-run finds: everything a run would do, short of calling.
+type dryRunReport struct {
+	Input         string           `json:"input"`
+	InputDetail   string           `json:"input_detail"`
+	Rows          int64            `json:"rows"`
+	Sendable      int64            `json:"rows_sendable"`
+	BillableCalls int64            `json:"billable_calls"` // distinct numbers with dedupe on
+	Rejected      map[string]int64 `json:"rejected"`       // rows per local Code
+	Examples      []rejectedRow    `json:"rejected_examples"`
+	EstimatedSec  float64          `json:"estimated_seconds"`
+	QPS           int              `json:"qps"`
+}
+
+type rejectedRow struct {
+	Where  string `json:"where"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Value  string `json:"value"` // masked
+}
+
+const maxDryRunExamples = 20
+
+func runDryRun(o *encryptOptions, stderr io.Writer) error {
+	src, err := openInput(o)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rep := dryRunReport{Input: o.input, InputDetail: src.Describe(), Rejected: map[string]int64{}, QPS: o.qps}
+	seen := make(map[uint64]struct{})
+	for {
+		row, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		rep.Rows++
+		code, reason := "", ""
+		var num string
+		if row.Err != nil {
+			code, reason = pipeline.CodeUnreadable, row.Err.Error()
+		} else {
+			num, code, reason = readers.NormalizePhone(row.Phone)
+		}
+		if code == "" && o.outIDColumn != "" && len(row.OutID) > 64 {
+			code, reason = pipeline.CodeInvalidOutID, fmt.Sprintf("OutId has %d characters; the API accepts at most 64", len(row.OutID))
+		}
+		if code != "" {
+			rep.Rejected[code]++
+			if len(rep.Examples) < maxDryRunExamples {
+				rep.Examples = append(rep.Examples, rejectedRow{Where: where(row), Code: code, Reason: reason, Value: readers.MaskPhone(row.Phone)})
+			}
+			continue
+		}
+		rep.Sendable++
+		if o.noDedupe {
+			rep.BillableCalls++
+			continue
+		}
+		n, _ := strconv.ParseUint(num, 10, 64)
+		if _, dup := seen[n]; !dup {
+			seen[n] = struct{}{}
+			rep.BillableCalls++
+		}
+	}
+	if o.qps > 0 {
+		rep.EstimatedSec = float64(rep.BillableCalls) / float64(o.qps)
+	}
+	printDryRun(rep, stderr)
+	if o.report != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.report, append(b, '\n'), 0o600); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+		}
+	}
+	return nil
+}
+
+func where(row readers.Row) string {
+	if row.Sheet != "" {
+		return fmt.Sprintf("sheet %s row %d", row.Sheet, row.Line)
+	}
+	return fmt.Sprintf("line %d", row.Line)
+}
+
+func printDryRun(r dryRunReport, w io.Writer) {
+	fmt.Fprintf(w, "dytnsbatch: dry run, nothing was called\n")
+	fmt.Fprintf(w, "  input      %s\n", r.InputDetail)
+	fmt.Fprintf(w, "  rows       %d (%d can be sent)\n", r.Rows, r.Sendable)
+	fmt.Fprintf(w, "  calls      %d billable (%d saved by dedupe)\n", r.BillableCalls, r.Sendable-r.BillableCalls)
+	codes := make([]string, 0, len(r.Rejected))
+	for c := range r.Rejected {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		fmt.Fprintf(w, "  rejected   %-22s %d\n", c, r.Rejected[c])
+	}
+	for _, e := range r.Examples {
+		fmt.Fprintf(w, "    %s: %s %q — %s\n", e.Where, e.Code, e.Value, e.Reason)
+	}
+	if r.QPS > 0 {
+		fmt.Fprintf(w, "  time       about %s at --qps %d\n", (time.Duration(r.EstimatedSec * float64(time.Second))).Round(time.Second), r.QPS)
+	}
+}

@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"dytnsbatch/checkpoint"
+	"dytnsbatch/dytns"
+	"dytnsbatch/pipeline"
+	"dytnsbatch/pipeline/pacer"
+	"dytnsbatch/readers"
+	"dytnsbatch/sandbox"
+	"dytnsbatch/writers"
+)
+
+// encryptOptions are the flags of `dytnsbatch encrypt`.
+type encryptOptions struct {
+	input, output                  string
+	column, outIDColumn, sheet     string
+	headerRow                      int
+	encoding, delimiter            string
+	authCode, region, endpoint     string
+	sandbox                        bool
+	qps, workers, retries          int
+	timeout                        time.Duration
+	progress                       string
+	progressInterval               time.Duration
+	report                         string
+	checkpointPath                 string
+	noCheckpoint, restart          bool
+	noDedupe                       bool
+	maxErrors                      string
+	maxDuration                    time.Duration
+	bom                            bool
+	outputEncoding                 string
+	dryRun                         bool
+	maxErrorsCount                 int64
+	maxErrorsRatio                 float64
+	delimiterRune                  rune
+	sandboxLatency, sandboxJitter  time.Duration
+	sandboxQPS                     int
+	sandboxWindow, sandboxErrModel string
+}
+
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx}"
+
+func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
+	o := &encryptOptions{}
+	fs := newFlagSet("encrypt", encryptSynopsis, stderr)
+	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl (default INPUT-STEM.encrypted.EXT beside the input)")
+	fs.StringVar(&o.output, "o", "", "same as --output")
+	fs.StringVar(&o.column, "column", "", "phone column: header `NAME`, letter (C) or number (3); detected when not given")
+	fs.StringVar(&o.outIDColumn, "outid-column", "", "take each row's OutId from this `COLUMN` (default: r + the row's line/Excel row number)")
+	fs.StringVar(&o.sheet, "sheet", "", "XLSX sheet `NAME` (default: the first visible sheet)")
+	fs.IntVar(&o.headerRow, "header-row", 0, "1-based header row `N` (default: detected)")
+	fs.StringVar(&o.encoding, "encoding", "", "CSV input encoding: utf-8, gb18030, gbk, utf-16le, utf-16be (default: detected)")
+	fs.StringVar(&o.delimiter, "delimiter", "", "CSV input delimiter: , ; tab | (default: detected)")
+	fs.StringVar(&o.authCode, "auth-code", "", "the AuthCode approved in the 号码百科 console (default $DYTNS_AUTH_CODE)")
+	fs.StringVar(&o.region, "region", "cn-hangzhou", "region `ID`")
+	fs.StringVar(&o.endpoint, "endpoint", "dytnsapi.aliyuncs.com", "API `HOST[:PORT]`; HTTPS, except plain HTTP for a loopback address")
+	fs.BoolVar(&o.sandbox, "sandbox", false, "start an embedded sandbox on loopback and use it: no account needed, the numbers are NOT real")
+	fs.IntVar(&o.qps, "qps", 1000, "most API calls to start in any second (the account's quota)")
+	fs.IntVar(&o.workers, "workers", 0, "calls in flight at most (default: grown to what the observed latency needs to reach --qps)")
+	fs.IntVar(&o.retries, "retries", 8, "further attempts for a retryable failure (throttling, 5xx, timeouts)")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one call")
+	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log, none")
+	fs.DurationVar(&o.progressInterval, "progress-interval", 10*time.Second, "interval of log-style progress lines")
+	fs.StringVar(&o.report, "report", "", "also write the summary as JSON to `FILE`")
+	fs.StringVar(&o.checkpointPath, "checkpoint", "", "checkpoint `PATH` (default OUTPUT.checkpoint)")
+	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "keep no checkpoint: an interrupted run starts over (and pays again)")
+	fs.BoolVar(&o.restart, "restart", false, "discard an existing checkpoint and start over")
+	fs.BoolVar(&o.noDedupe, "no-dedupe", false, "call once per row even when numbers repeat")
+	fs.StringVar(&o.maxErrors, "max-errors", "", "abort (exit 3, resumable) once more than `N` rows, or N% of rows, ended not OK")
+	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop starting calls after `D` (e.g. 6h), save progress, exit 4")
+	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit)")
+	fs.StringVar(&o.outputEncoding, "output-encoding", "utf-8", "CSV output encoding: utf-8 or gb18030")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read, detect and validate everything, call nothing, and report what a run would do")
+	// Sandbox tuning for demonstrations and benchmarks of --sandbox.
+	fs.DurationVar(&o.sandboxLatency, "sandbox-latency", 0, "with --sandbox: the sandbox's base latency")
+	fs.DurationVar(&o.sandboxJitter, "sandbox-jitter", 0, "with --sandbox: the sandbox's latency jitter (±)")
+	fs.IntVar(&o.sandboxQPS, "sandbox-qps", 1000, "with --sandbox: the sandbox's QPS limit")
+
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return nil, usageErr("encrypt takes exactly one INPUT file, got %d", len(pos))
+	}
+	o.input = pos[0]
+	if o.authCode == "" {
+		o.authCode = os.Getenv("DYTNS_AUTH_CODE")
+	}
+	if o.qps < 0 {
+		return nil, usageErr("--qps must be positive (0 means no limit)")
+	}
+	if o.retries < 0 {
+		return nil, usageErr("--retries must be 0 or more")
+	}
+	switch o.progress {
+	case "auto", "bar", "log", "none":
+	default:
+		return nil, usageErr("--progress must be auto, bar, log or none, not %q", o.progress)
+	}
+	switch strings.ToLower(o.outputEncoding) {
+	case "utf-8", "utf8", "gb18030":
+	default:
+		return nil, usageErr("--output-encoding must be utf-8 or gb18030, not %q", o.outputEncoding)
+	}
+	if o.delimiter != "" {
+		switch o.delimiter {
+		case "tab", `\t`, "\t":
+			o.delimiterRune = '\t'
+		default:
+			r := []rune(o.delimiter)
+			if len(r) != 1 {
+				return nil, usageErr("--delimiter must be one character or 'tab', not %q", o.delimiter)
+			}
+			o.delimiterRune = r[0]
+		}
+	}
+	if o.maxErrors != "" {
+		if p, ok := strings.CutSuffix(o.maxErrors, "%"); ok {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil || v <= 0 || v > 100 {
+				return nil, usageErr("--max-errors %q: want N or N%% with 0 < N ≤ 100", o.maxErrors)
+			}
+			o.maxErrorsRatio = v / 100
+		} else {
+			v, err := strconv.ParseInt(o.maxErrors, 10, 64)
+			if err != nil || v < 0 {
+				return nil, usageErr("--max-errors %q: want a row count N or a share N%%", o.maxErrors)
+			}
+			o.maxErrorsCount = v
+		}
+	}
+	if o.output == "" {
+		o.output = defaultOutput(o.input)
+	}
+	if o.checkpointPath == "" {
+		o.checkpointPath = o.output + ".checkpoint"
+	}
+	return o, nil
+}
+
+// defaultOutput is INPUT-STEM.encrypted.EXT beside the input; text inputs give CSV.
+func defaultOutput(input string) string {
+	ext := strings.ToLower(filepath.Ext(input))
+	stem := strings.TrimSuffix(input, filepath.Ext(input))
+	switch ext {
+	case ".xlsx", ".xlsm":
+		return stem + ".encrypted.xlsx"
+	case ".tsv":
+		return stem + ".encrypted.tsv"
+	}
+	return stem + ".encrypted.csv"
+}
+
+func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseEncryptFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		return runDryRun(o, stderr)
+	}
+	return encrypt(ctx, o, stderr)
+}
+
+func (o *encryptOptions) readerOptions() readers.Options {
+	return readers.Options{
+		Column:      o.column,
+		OutIDColumn: o.outIDColumn,
+		Sheet:       o.sheet,
+		HeaderRow:   o.headerRow,
+		Encoding:    o.encoding,
+		Delimiter:   o.delimiterRune,
+		TmpDir:      filepath.Dir(o.output),
+	}
+}
+
+func openInput(o *encryptOptions) (readers.Source, error) {
+	src, err := readers.Open(o.input, o.readerOptions())
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return src, nil
+}
+
+// inputFacts fingerprints the input's content and, for text files, counts its lines
+// for the progress ETA, in one read.
+func inputFacts(path string) (sum string, size, lines int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("open input: %w", err)}
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		n, rerr := f.Read(buf)
+		h.Write(buf[:n])
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		size += int64(n)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return "", 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("read input: %w", rerr)}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, lines, nil
+}
+
+// endpointSetup is where calls go and with which credentials.
+type endpointSetup struct {
+	cfg     dytns.Config
+	sandbox *sandbox.Server
+	label   string // "sandbox" or the endpoint host
+}
+
+func setupEndpoint(o *encryptOptions) (*endpointSetup, error) {
+	cfg := dytns.Config{
+		Endpoint:  o.endpoint,
+		Region:    o.region,
+		AuthCode:  o.authCode,
+		Timeout:   o.timeout,
+		UserAgent: "dytnsbatch",
+	}
+	if !o.sandbox {
+		return &endpointSetup{cfg: cfg, label: o.endpoint}, nil
+	}
+	scfg := sandbox.DefaultConfig()
+	scfg.Latency = o.sandboxLatency
+	scfg.Jitter = o.sandboxJitter
+	scfg.QPS = o.sandboxQPS
+	srv, err := sandbox.Start("127.0.0.1:0", scfg)
+	if err != nil {
+		return nil, fmt.Errorf("start the embedded sandbox: %w", err)
+	}
+	cfg.Endpoint = srv.Addr()
+	cfg.AccessKeyID = sandbox.DefaultAccessKeyID
+	cfg.AccessKeySecret = sandbox.DefaultAccessKeySecret
+	if cfg.AuthCode == "" {
+		cfg.AuthCode = sandbox.DefaultAuthCode
+	}
+	return &endpointSetup{cfg: cfg, sandbox: srv, label: "sandbox"}, nil
+}
+
+// fingerprint covers the input's content and every option that changes results, so
+// that a checkpoint is never applied to another job.
+func fingerprint(o *encryptOptions, inputSum, endpointLabel string) (string, map[string]string) {
+	opts := map[string]string{
+		"input-sha256": inputSum,
+		"column":       o.column,
+		"outid-column": o.outIDColumn,
+		"sheet":        o.sheet,
+		"header-row":   strconv.Itoa(o.headerRow),
+		"encoding":     o.encoding,
+		"delimiter":    o.delimiter,
+		"dedupe":       strconv.FormatBool(!o.noDedupe),
+		"endpoint":     endpointLabel,
+		"region":       o.region,
+	}
+	if o.authCode != "" {
+		// A different AuthCode may give different numbers; keep only a hash of it.
+		s := sha256.Sum256([]byte("dytnsbatch-authcode:" + o.authCode))
+		opts["auth-code-sha256"] = hex.EncodeToString(s[:8])
+	}
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\n", k, opts[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)), opts
+}
+
+// textColumns are the output columns that must stay verbatim text: the phone column
+// and the added result columns.
+func textColumns(width, phone int) []int {
+	cols := []int{phone}
+	for i := range pipeline.ResultColumns {
+		cols = append(cols, width+i)
+	}
+	return cols
+}
+
+func writerOptions(o *encryptOptions, width, phone int) writers.Options {
+	return writers.Options{
+		BOM:         o.bom,
+		Encoding:    strings.ToLower(o.outputEncoding),
+		TextColumns: textColumns(width, phone),
+		SheetName:   "Results",
+		TmpDir:      filepath.Dir(o.output),
+	}
+}
+
+func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "dytnsbatch: "+format+"\n", args...) }
+
+	inputSum, inputSize, inputLines, err := inputFacts(o.input)
+	if err != nil {
+		return err
+	}
+	src, err := openInput(o)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	header := src.Header()
+	width := len(header)
+
+	ep, err := setupEndpoint(o)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if ep.sandbox != nil {
+		defer ep.sandbox.Close()
+		logf("using the embedded sandbox at %s: the 140 numbers are SANDBOX numbers, not real ones", ep.sandbox.Addr())
+	}
+	client, err := dytns.New(ep.cfg)
+	if err != nil {
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			return err
+		}
+		return &exitError{code: exitUsage, err: err}
+	}
+	defer client.Close()
+
+	stats := pipeline.NewStats()
+	if inputLines > 0 && !isXLSX(o.input) {
+		stats.SetTotal(inputLines) // includes the header line: close enough for an ETA
+	}
+
+	// The checkpoint.
+	var cp *checkpoint.Checkpoint
+	var resume *pipeline.Resume
+	var salt []byte
+	fp, fpOpts := fingerprint(o, inputSum, ep.label)
+	if !o.noCheckpoint {
+		want := checkpoint.Meta{
+			Fingerprint: fp,
+			Input:       o.input,
+			InputSize:   inputSize,
+			Output:      o.output,
+			Options:     fpOpts,
+		}
+		cp, err = checkpoint.Open(o.checkpointPath, want, o.restart)
+		if err != nil {
+			var ec exitCoder
+			if errors.As(err, &ec) {
+				return err
+			}
+			return &exitError{code: exitUsage, err: err}
+		}
+		defer cp.Close()
+		if n := cp.TornBytes(); n > 0 {
+			logf("checkpoint %s: dropped a torn record tail of %d bytes (an interrupted write); those rows will be redone", o.checkpointPath, n)
+		}
+		meta := cp.Meta()
+		salt, _ = hex.DecodeString(meta.Salt)
+		if meta.Finished {
+			if _, err := os.Stat(o.output); err == nil {
+				return alreadyFinished(o, cp, stderr)
+			}
+			logf("the job already finished but %s is missing: writing it again from the checkpoint (no calls)", o.output)
+		}
+		if cp.Resumed() {
+			resume, err = buildResume(o, cp)
+			if err != nil {
+				return err
+			}
+			logf("resuming from %s: %d rows already finished, %d answers waiting to be written", o.checkpointPath, resume.Spooled, len(resume.Pending))
+		}
+	} else {
+		salt = []byte(fp)
+	}
+	if resume != nil && resume.Replay != nil {
+		if c, ok := resume.Replay.(io.Closer); ok {
+			defer c.Close()
+		}
+	}
+
+	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
+	sink, err := writers.Create(o.output, outHeader, writerOptions(o, width, src.PhoneColumn()))
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("create output: %w", err)}
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			sink.Abort()
+		}
+	}()
+
+	p := pacer.New(pacer.Config{QPS: o.qps})
+	stopProgress := startProgress(o.progress, o.progressInterval, stats, p, stderr)
+
+	cfg := pipeline.Config{
+		Source:          src,
+		Width:           width,
+		Out:             sink,
+		Encrypter:       client,
+		Pacer:           p,
+		Resume:          resume,
+		Salt:            salt,
+		Workers:         o.workers,
+		Retries:         o.retries,
+		Dedupe:          !o.noDedupe,
+		OutIDFromColumn: o.outIDColumn != "",
+		MaxErrors:       o.maxErrorsCount,
+		MaxErrorRatio:   o.maxErrorsRatio,
+		MaxDuration:     o.maxDuration,
+		Stats:           stats,
+		Logf:            logf,
+	}
+	if cp != nil {
+		cfg.Recorder = cp
+	}
+	outcome := pipeline.Run(ctx, cfg)
+	stopProgress()
+	snap := stats.Snapshot()
+
+	if cp != nil {
+		meta := cp.Meta()
+		meta.Calls += snap.Calls
+		meta.Updated = time.Now()
+		if outcome.Stop == pipeline.Completed {
+			meta.Rows = outcome.Rows
+			if err := cp.Finish(meta); err != nil {
+				return &exitError{code: exitUsage, err: fmt.Errorf("finish checkpoint: %w", err)}
+			}
+		} else if err := cp.UpdateMeta(meta); err != nil {
+			logf("could not update the checkpoint: %v", err)
+		}
+	}
+
+	rep := buildReport(o, src, ep, outcome, snap)
+	if outcome.Stop == pipeline.Completed {
+		if err := sink.Close(rep.writerSummary()); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
+		}
+		closed = true
+	}
+	rep.print(stderr)
+	if o.report != "" {
+		if err := rep.writeJSON(o.report); err != nil {
+			logf("could not write the report: %v", err)
+		}
+	}
+	return outcomeError(o, outcome, snap)
+}
+
+func isXLSX(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".xlsx" || ext == ".xlsm"
+}
+
+// buildResume opens what a resumed run needs: a second reader over the input to
+// regenerate the finished prefix, the recorded answers, and the seed for dedupe.
+func buildResume(o *encryptOptions, cp *checkpoint.Checkpoint) (*pipeline.Resume, error) {
+	res := &pipeline.Resume{Spooled: cp.Spooled(), Pending: cp.Pending()}
+	if res.Spooled > 0 {
+		replay, err := openInput(o)
+		if err != nil {
+			return nil, err
+		}
+		prefix, err := cp.Prefix()
+		if err != nil {
+			replay.Close()
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read checkpoint: %w", err)}
+		}
+		res.Replay = replay
+		res.Prefix = prefix
+	}
+	res.Known = func(yield func(checkpoint.Result) bool) error {
+		for _, r := range res.Pending {
+			if !yield(r) {
+				return nil
+			}
+		}
+		if res.Spooled == 0 {
+			return nil
+		}
+		it, err := cp.Prefix()
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for {
+			r, err := it.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !yield(r) {
+				return nil
+			}
+		}
+	}
+	return res, nil
+}
+
+// outcomeError maps how the run ended to the documented exit codes.
+func outcomeError(o *encryptOptions, out pipeline.Outcome, snap pipeline.Snapshot) error {
+	resumeHint := ""
+	if !o.noCheckpoint {
+		resumeHint = fmt.Sprintf("; progress is saved in %s: run the same command again to continue", o.checkpointPath)
+	} else {
+		resumeHint = "; no checkpoint was kept (--no-checkpoint): a new run starts over"
+	}
+	switch out.Stop {
+	case pipeline.Completed:
+		if snap.RowsFailed > 0 {
+			return &exitError{code: exitRowsFailed}
+		}
+		return nil
+	case pipeline.Interrupted:
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted after finishing the calls in flight" + resumeHint)}
+	case pipeline.Deadline:
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("--max-duration %s reached"+resumeHint, o.maxDuration)}
+	case pipeline.Fatal:
+		msg := "aborted"
+		if out.Fatal != nil {
+			msg = fmt.Sprintf("aborted: the API answered %s: %s", out.Fatal.Code, out.Fatal.Message)
+			if h := dytns.Hint(out.Fatal.Code); h != "" {
+				msg += "\n  fix: " + h
+			}
+		}
+		return &exitError{code: exitFatalAPI, err: errors.New(msg + resumeHint)}
+	case pipeline.TooManyErrors:
+		return &exitError{code: exitFatalAPI, err: fmt.Errorf("aborted: %v%s", out.Err, resumeHint)}
+	default:
+		return &exitError{code: exitUsage, err: fmt.Errorf("%v%s", out.Err, resumeHint)}
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"dytnsbatch/checkpoint"
+)
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("status", "status CHECKPOINT|OUTPUT", stderr)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErr("status takes one checkpoint (or output) path")
+	}
+	path := pos[0]
+	if _, err := os.Stat(path); err != nil {
+		if _, err2 := os.Stat(path + ".checkpoint"); err2 == nil {
+			path += ".checkpoint"
+		}
+	}
+	st, err := checkpoint.ReadStatus(path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	m := st.Meta
+	state := "unfinished (run the same encrypt command again to continue)"
+	if m.Finished {
+		state = "finished"
+	}
+	if st.Locked {
+		state = "running now"
+		if st.LockHolder != "" {
+			state += " (" + st.LockHolder + ")"
+		}
+	}
+	fmt.Fprintf(stdout, "checkpoint  %s (%d bytes)\n", path, st.Size)
+	fmt.Fprintf(stdout, "state       %s\n", state)
+	fmt.Fprintf(stdout, "input       %s (%d bytes)\n", m.Input, m.InputSize)
+	fmt.Fprintf(stdout, "output      %s\n", m.Output)
+	if m.Finished {
+		fmt.Fprintf(stdout, "rows        %d of %d done\n", st.Spooled, m.Rows)
+	} else {
+		fmt.Fprintf(stdout, "rows        %d done in order, %d more answered\n", st.Spooled, st.Pending)
+	}
+	codes := make([]string, 0, len(st.Counts))
+	for c := range st.Counts {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool { return st.Counts[codes[i]] > st.Counts[codes[j]] })
+	for _, c := range codes {
+		fmt.Fprintf(stdout, "  %-28s %d\n", c, st.Counts[c])
+	}
+	fmt.Fprintf(stdout, "calls       %d over %d runs\n", m.Calls, m.Runs)
+	fmt.Fprintf(stdout, "created     %s\n", m.Created.Local().Format(time.DateTime))
+	fmt.Fprintf(stdout, "last run    %s\n", m.Updated.Local().Format(time.DateTime))
+	if st.TornBytes > 0 {
+		fmt.Fprintf(stdout, "note        %d bytes of a torn tail will be dropped at the next run\n", st.TornBytes)
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+// Command dytnsbatch converts spreadsheets of phone numbers into Dytnsapi
+// PhoneNumberEncrypt 140 numbers, and serves a local sandbox of that API.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"dytnsbatch/sandbox"
+)
+
+// Exit codes scripts can rely on (documented in the README).
+const (
+	exitOK          = 0 // every row OK
+	exitRowsFailed  = 1 // finished, some rows not OK
+	exitUsage       = 2 // bad flag, unreadable input, missing credentials or AuthCode
+	exitFatalAPI    = 3 // aborted by a fatal API error or --max-errors; resumable
+	exitInterrupted = 4 // SIGINT/SIGTERM or --max-duration; resumable
+)
+
+// exitCoder is implemented by errors that know their exit code.
+type exitCoder interface{ ExitCode() int }
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"encrypt", "convert the phone numbers of a CSV/XLSX file into 140 numbers", runEncrypt},
+	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
+	{"status", "show the progress recorded in a job's checkpoint", runStatus},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		// The first SIGINT/SIGTERM cancels the context: calls in flight finish and
+		// progress is saved. A second one kills the process at once (what was recorded
+		// stays recorded).
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		go func() {
+			<-ctx.Done()
+			cancel()
+			second := make(chan os.Signal, 1)
+			signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+			<-second
+			fmt.Fprintln(stderr, "dytnsbatch: second interrupt, exiting now")
+			os.Exit(exitInterrupted)
+		}()
+		err := c.run(ctx, args[1:], stdout, stderr)
+		return exitCode(err, stderr)
+	}
+	fmt.Fprintf(stderr, "dytnsbatch: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "dytnsbatch:", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(stderr, "dytnsbatch:", err)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: dytnsbatch COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'dytnsbatch COMMAND --help' for a command's flags.")
+}
+
+// exitError carries an exit code and a message (which may be empty when the
+// summary already said everything).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+func (e *exitError) ExitCode() int { return e.code }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}

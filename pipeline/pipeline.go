@@ -1,0 +1,649 @@
+// Package pipeline wires the stages of a job together:
+//
+//	read → normalise/dedupe → bounded window → worker pool (pacer, retries) → reorder → write
+//
+// Memory is bounded by the window: a row holds a slot from the moment it is read until
+// it is written, so the reader can never run further ahead of the writer than Window
+// rows, however large the file. A row's API error never stops the pool; only a fatal
+// error (or the caller's cancellation, or a configured limit) does, and then calls in
+// flight are allowed to finish and be recorded before Run returns.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"dytnsbatch/checkpoint"
+	"dytnsbatch/dytns"
+	"dytnsbatch/pipeline/pacer"
+	"dytnsbatch/readers"
+)
+
+// RowSource is the narrow view of readers.Source the pipeline needs.
+type RowSource interface {
+	Next() (readers.Row, error)
+}
+
+// RowWriter receives output rows strictly in input order. writers.Sink satisfies it.
+type RowWriter interface {
+	WriteRow(cells []string) error
+}
+
+// Recorder makes results durable. *checkpoint.Checkpoint satisfies it.
+//
+// Journal is called by workers as soon as a row's call has its final answer, in any
+// order, and must have handed the record to the operating system when it returns (a
+// SIGKILL right after must not lose it). Spool is called by the writer, in row order.
+// Flush is called whenever the writer has nothing to do.
+type Recorder interface {
+	Journal(r checkpoint.Result) error
+	Spool(r checkpoint.Result) error
+	Flush() error
+}
+
+// ResultIterator yields recorded results in row order; io.EOF ends it.
+type ResultIterator interface {
+	Next() (checkpoint.Result, error)
+}
+
+// Resume describes what an earlier run of the same job already finished.
+type Resume struct {
+	// Spooled rows 0..Spooled-1 are finished and recorded in order.
+	Spooled int64
+	// Replay is a second reader over the same input and Prefix the recorded results:
+	// together they regenerate the output's first Spooled rows while new calls start.
+	Replay RowSource
+	Prefix ResultIterator
+	// Pending are finished rows beyond Spooled (answers received, not yet in order).
+	Pending map[int64]checkpoint.Result
+	// Known are recorded answers (from the prefix and Pending) to seed dedupe with, so
+	// a number answered in an earlier run is not paid for again. Called once, before
+	// the first new call.
+	Known func(yield func(checkpoint.Result) bool) error
+}
+
+// Config is one job.
+type Config struct {
+	Source    RowSource
+	Width     int // input columns; every output row is padded to it before the results
+	Out       RowWriter
+	Encrypter dytns.Encrypter
+	Pacer     *pacer.Pacer
+	Clock     pacer.Clock // for retry back-off; nil = real time
+	Recorder  Recorder    // nil: no checkpoint
+	Resume    *Resume     // nil: a fresh job
+	Salt      []byte      // keys the dedupe hashes stored in the checkpoint
+
+	// Workers is a fixed worker count; 0 grows the pool to what the observed latency
+	// needs to reach the pacer's rate (Little's law), up to MaxWorkers.
+	Workers    int
+	MaxWorkers int
+	Window     int // rows between reader and writer; 0 = default
+	Retries    int // attempts after the first for a retryable failure
+	Dedupe     bool
+	// OutIDFromColumn: use Row.OutID when it is not empty. Otherwise OutId is
+	// "r" + the row's physical line or Excel row number.
+	OutIDFromColumn bool
+
+	MaxErrors     int64   // abort once more rows than this ended not OK; 0 = no limit
+	MaxErrorRatio float64 // abort once this share of rows (after 100) ended not OK; 0 = off
+	MaxDuration   time.Duration
+
+	Stats *Stats
+	Logf  func(format string, args ...any)
+	Rand  func() float64 // jitter source; nil = math/rand/v2
+}
+
+// StopReason says why Run returned.
+type StopReason int
+
+const (
+	Completed     StopReason = iota // every row written
+	Interrupted                     // the caller's context was cancelled
+	Deadline                        // --max-duration reached
+	Fatal                           // the API said the job cannot succeed (see Outcome.Fatal)
+	TooManyErrors                   // --max-errors reached
+	Failed                          // a local error: input unreadable, output or checkpoint not writable
+)
+
+func (r StopReason) String() string {
+	switch r {
+	case Completed:
+		return "completed"
+	case Interrupted:
+		return "interrupted"
+	case Deadline:
+		return "max duration reached"
+	case Fatal:
+		return "fatal API error"
+	case TooManyErrors:
+		return "too many failed rows"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Outcome is what Run reports besides Stats.
+type Outcome struct {
+	Stop   StopReason
+	Fatal  *dytns.Error // set when Stop == Fatal
+	Err    error        // set when Stop == Failed
+	Rows   int64        // rows written
+	Undone int64        // rows read but not finished (resumable)
+}
+
+const (
+	defaultWindow     = 8192
+	defaultMaxWorkers = 1024
+	initialWorkers    = 32
+)
+
+// item is one row on its way through the pipeline.
+type item struct {
+	row  readers.Row
+	key  uint64
+	num  string // normalised number; empty when the row needs no call
+	res  checkpoint.Result
+	done bool // res is final; false: abandoned when the run stopped
+}
+
+type runner struct {
+	cfg   Config
+	stats *Stats
+	keyer numberKeyer
+
+	stopCtx  context.Context // cancelled when no new call may start
+	stop     context.CancelCauseFunc
+	jobs     chan *item
+	finished chan *item
+	window   chan struct{}
+
+	mu     sync.Mutex // guards dedupe
+	dedupe *dedupeTable
+
+	stopOnce sync.Once
+	reason   StopReason
+	fatal    *dytns.Error
+	err      error
+
+	workers   atomic.Int64
+	latencyNs atomic.Int64 // moving average of call latency
+	rndMu     sync.Mutex
+	rnd       func() float64
+}
+
+var errStopped = errors.New("stopped")
+
+// Run processes every row of cfg.Source and returns when the output has every row,
+// or when the run stopped early (then the finished rows are recorded for a resume).
+func Run(ctx context.Context, cfg Config) Outcome {
+	if cfg.Window <= 0 {
+		cfg.Window = defaultWindow
+	}
+	if cfg.MaxWorkers <= 0 {
+		cfg.MaxWorkers = defaultMaxWorkers
+	}
+	if cfg.Workers > 0 {
+		cfg.MaxWorkers = cfg.Workers
+	}
+	if cfg.Stats == nil {
+		cfg.Stats = NewStats()
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = pacer.System
+	}
+	r := &runner{
+		cfg:      cfg,
+		stats:    cfg.Stats,
+		keyer:    numberKeyer{salt: cfg.Salt},
+		jobs:     make(chan *item, 1024),
+		finished: make(chan *item, 1024),
+		window:   make(chan struct{}, cfg.Window),
+		dedupe:   newDedupeTable(),
+		rnd:      cfg.Rand,
+	}
+	if r.rnd == nil {
+		r.rnd = rand.Float64
+	}
+	stopCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.stopCtx, r.stop = stopCtx, stop
+	if cfg.MaxDuration > 0 {
+		t := time.AfterFunc(cfg.MaxDuration, func() { r.halt(Deadline, nil, nil) })
+		defer t.Stop()
+	}
+	if ctx.Err() == nil {
+		context.AfterFunc(ctx, func() { r.halt(Interrupted, nil, nil) })
+	}
+
+	if err := r.seedDedupe(); err != nil {
+		return Outcome{Stop: Failed, Err: err}
+	}
+
+	var pool errgroup.Group // a row's error never cancels the pool: no WithContext
+	start := cfg.Workers
+	if start <= 0 {
+		// Until latency has been observed, assume 100 ms.
+		start = initialWorkers
+		if rate := cfg.Pacer.Rate(); rate > 0 && !math.IsInf(rate, 1) {
+			start = max(start, int(rate/10))
+		}
+		start = min(start, cfg.MaxWorkers)
+	}
+	for range start {
+		r.addWorker(&pool)
+	}
+	readDone := make(chan struct{})
+	growDone := make(chan struct{})
+	if cfg.Workers <= 0 {
+		go r.grow(&pool, readDone, growDone)
+	} else {
+		close(growDone)
+	}
+	go func() {
+		defer close(readDone)
+		if err := r.read(); err != nil {
+			r.halt(Failed, nil, err)
+		}
+		close(r.jobs)
+	}()
+
+	// finished is closed once the reader and every worker are done, so the writer
+	// knows no more results can come.
+	go func() {
+		<-readDone
+		<-growDone
+		_ = pool.Wait()
+		close(r.finished)
+	}()
+
+	written, werr := r.write()
+	if werr != nil {
+		r.halt(Failed, nil, werr)
+		// Drain so that the reader and workers can finish; their results are
+		// already journaled.
+		for range r.finished {
+		}
+	}
+	if r.cfg.Recorder != nil {
+		if err := r.cfg.Recorder.Flush(); err != nil {
+			r.halt(Failed, nil, fmt.Errorf("flush checkpoint: %w", err))
+		}
+	}
+	out := Outcome{Rows: written, Stop: Completed}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reason != Completed {
+		out.Stop, out.Fatal, out.Err = r.reason, r.fatal, r.err
+	}
+	out.Undone = r.stats.rowsRead.Load() + r.resumedSpooled() - written
+	if out.Undone < 0 {
+		out.Undone = 0
+	}
+	if out.Stop != Completed && out.Undone == 0 && out.Err == nil && out.Fatal == nil {
+		// Stopped after the last row was already written: nothing was lost.
+		out.Stop = Completed
+	}
+	return out
+}
+
+func (r *runner) resumedSpooled() int64 {
+	if r.cfg.Resume == nil {
+		return 0
+	}
+	return r.cfg.Resume.Spooled
+}
+
+// halt stops new calls. The first reason wins.
+func (r *runner) halt(reason StopReason, fatal *dytns.Error, err error) {
+	r.stopOnce.Do(func() {
+		r.mu.Lock()
+		r.reason, r.fatal, r.err = reason, fatal, err
+		r.mu.Unlock()
+		r.stop(errStopped)
+	})
+}
+
+func (r *runner) stopped() bool { return r.stopCtx.Err() != nil }
+
+// seedDedupe loads the answers of earlier runs so they are not paid for again.
+func (r *runner) seedDedupe() error {
+	if !r.cfg.Dedupe || r.cfg.Resume == nil || r.cfg.Resume.Known == nil {
+		return nil
+	}
+	err := r.cfg.Resume.Known(func(res checkpoint.Result) bool {
+		r.dedupe.remember(res.Key, 0, res)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("read checkpoint for dedupe: %w", err)
+	}
+	return nil
+}
+
+// read takes rows from the source, settles the ones that need no call, and queues
+// the rest for the workers.
+func (r *runner) read() error {
+	skip := r.resumedSpooled()
+	var pending map[int64]checkpoint.Result
+	if r.cfg.Resume != nil {
+		pending = r.cfg.Resume.Pending
+	}
+	for {
+		row, err := r.cfg.Source.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if row.Index < skip {
+			continue
+		}
+		// A slot is taken before anything else so that memory stays bounded even when
+		// every row is settled locally.
+		select {
+		case r.window <- struct{}{}:
+		case <-r.stopCtx.Done():
+			return nil
+		}
+		r.stats.rowsRead.Add(1)
+		it := &item{row: row}
+		if res, ok := pending[row.Index]; ok {
+			it.res, it.done = res, true
+			r.stats.resumed.Add(1)
+			r.finished <- it
+			continue
+		}
+		if r.settleLocally(it) {
+			r.finished <- it
+			continue
+		}
+		if r.cfg.Dedupe {
+			it.key = r.keyer.key(it.num)
+			it.res.Key = it.key
+			r.mu.Lock()
+			if ans, firstLine, ok := r.dedupe.lookup(it.key); ok {
+				r.mu.Unlock()
+				r.copyAnswer(it, ans, firstLine)
+				r.finished <- it
+				continue
+			}
+			if waiters, ok := r.dedupe.inflight[it.key]; ok {
+				r.dedupe.inflight[it.key] = append(waiters, it)
+				r.mu.Unlock()
+				continue
+			}
+			r.dedupe.inflight[it.key] = nil
+			r.mu.Unlock()
+		}
+		select {
+		case r.jobs <- it:
+		case <-r.stopCtx.Done():
+			r.abandon(it)
+			return nil
+		}
+	}
+}
+
+// settleLocally gives a row that cannot or need not be sent its final result.
+func (r *runner) settleLocally(it *item) bool {
+	row := &it.row
+	it.res = checkpoint.Result{Index: row.Index, OutID: r.outID(row)}
+	if row.Err != nil {
+		it.res.Code, it.res.Message = CodeUnreadable, row.Err.Error()
+		it.done = true
+		return true
+	}
+	num, code, reason := readers.NormalizePhone(row.Phone)
+	if code != "" {
+		it.res.Code, it.res.Message = code, reason
+		it.done = true
+		return true
+	}
+	if len(it.res.OutID) > maxOutIDLen {
+		it.res.Code = CodeInvalidOutID
+		it.res.Message = fmt.Sprintf("OutId has %d characters; the API accepts at most %d", len(it.res.OutID), maxOutIDLen)
+		it.res.OutID = ""
+		it.done = true
+		return true
+	}
+	it.num = num
+	return false
+}
+
+func (r *runner) outID(row *readers.Row) string {
+	if r.cfg.OutIDFromColumn && row.OutID != "" {
+		return row.OutID
+	}
+	return "r" + strconv.Itoa(row.Line)
+}
+
+func (r *runner) copyAnswer(it *item, ans checkpoint.Result, firstLine int64) {
+	r.stats.duplicates.Add(1)
+	it.res.EncryptedNumber = ans.EncryptedNumber
+	it.res.ExpireTime = ans.ExpireTime
+	it.res.Code = ans.Code
+	it.res.Message = ans.Message
+	if ans.Code == CodeOK {
+		if firstLine > 0 {
+			it.res.Message = fmt.Sprintf("OK (same number as row %d; not called again)", firstLine)
+		} else {
+			it.res.Message = "OK (same number answered earlier; not called again)"
+		}
+	}
+	it.res.Retryable = ans.Retryable
+	it.res.Attempts = 0
+	it.done = true
+}
+
+// abandon hands a row that will not be finished in this run to the writer, which
+// stops writing at the first such row; rows after it that did finish are journaled.
+func (r *runner) abandon(it *item) {
+	it.done = false
+	r.finished <- it
+	if r.cfg.Dedupe && it.key != 0 {
+		r.mu.Lock()
+		waiters := r.dedupe.inflight[it.key]
+		delete(r.dedupe.inflight, it.key)
+		r.mu.Unlock()
+		for _, w := range waiters {
+			w.done = false
+			r.finished <- w
+		}
+	}
+}
+
+func (r *runner) addWorker(pool *errgroup.Group) {
+	r.workers.Add(1)
+	pool.Go(func() error {
+		for it := range r.jobs {
+			r.call(it)
+		}
+		return nil
+	})
+}
+
+// grow adds workers while the observed latency says more calls must be in flight to
+// keep up with the pacer's rate: in flight = rate × latency (Little's law).
+func (r *runner) grow(pool *errgroup.Group, readDone <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-r.stopCtx.Done():
+			return
+		}
+		select {
+		case <-readDone:
+			if len(r.jobs) == 0 { // every row has a worker: no more are needed
+				return
+			}
+		default:
+		}
+		lat := time.Duration(r.latencyNs.Load())
+		rate := r.cfg.Pacer.Rate()
+		if lat <= 0 {
+			continue
+		}
+		var need int64
+		if rate <= 0 || math.IsInf(rate, 1) {
+			need = int64(r.cfg.MaxWorkers)
+		} else {
+			need = int64(math.Ceil(rate*lat.Seconds()*1.5)) + 8
+		}
+		need = min(need, int64(r.cfg.MaxWorkers))
+		for r.workers.Load() < need {
+			r.addWorker(pool)
+		}
+	}
+}
+
+func (r *runner) observeLatency(d time.Duration) {
+	for {
+		old := r.latencyNs.Load()
+		next := int64(d)
+		if old > 0 {
+			next = old + (int64(d)-old)/16
+		}
+		if r.latencyNs.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+func (r *runner) jitter() float64 {
+	r.rndMu.Lock()
+	defer r.rndMu.Unlock()
+	return r.rnd()
+}
+
+// call makes the row's attempts and hands the row on, finished or abandoned.
+func (r *runner) call(it *item) {
+	req := dytns.Request{Number: it.num, OutID: it.res.OutID}
+	var lastErr error
+	for attempt := 1; attempt <= r.cfg.Retries+1; attempt++ {
+		if attempt > 1 {
+			var retryAfter time.Duration
+			var de *dytns.Error
+			if errors.As(lastErr, &de) {
+				retryAfter = de.RetryAfter
+			}
+			if err := r.cfg.Clock.Sleep(r.stopCtx, pacer.Backoff(attempt-1, retryAfter, r.jitter)); err != nil {
+				r.finishCall(it, false)
+				return
+			}
+			r.stats.retries.Add(1)
+		}
+		if err := r.cfg.Pacer.Wait(r.stopCtx); err != nil {
+			r.finishCall(it, false)
+			return
+		}
+		r.stats.calls.Add(1)
+		r.stats.inFlight.Add(1)
+		began := time.Now()
+		// The call itself is not cancelled by a stop: an answer that is paid for is
+		// recorded. The client bounds it with its own timeout.
+		resp, err := r.cfg.Encrypter.Encrypt(context.WithoutCancel(r.stopCtx), req)
+		r.observeLatency(time.Since(began))
+		r.stats.inFlight.Add(-1)
+		it.res.Attempts = attempt
+		if err == nil {
+			r.stats.billed.Add(1)
+			r.cfg.Pacer.Succeeded()
+			it.res.EncryptedNumber = resp.EncryptedNumber
+			it.res.ExpireTime = resp.ExpireTime
+			if resp.OutID != "" {
+				it.res.OutID = resp.OutID
+			}
+			it.res.Code = CodeOK
+			it.res.Message = resp.Message
+			if it.res.Message == "" {
+				it.res.Message = CodeOK
+			}
+			it.res.RequestID = resp.RequestID
+			it.res.Retryable = false
+			r.finishCall(it, true)
+			return
+		}
+		lastErr = err
+		var de *dytns.Error
+		if !errors.As(err, &de) {
+			de = &dytns.Error{Code: "Client.Error", Message: err.Error(), Class: dytns.Classify(err), Err: err}
+		}
+		if dytns.IsThrottle(err) {
+			r.stats.throttled.Add(1)
+			r.cfg.Pacer.Throttled(de.RetryAfter)
+		} else {
+			r.cfg.Pacer.Succeeded()
+		}
+		it.res.Code, it.res.Message, it.res.RequestID = de.Code, de.Message, de.RequestID
+		switch dytns.Classify(err) {
+		case dytns.Fatal:
+			r.halt(Fatal, de, nil)
+			r.finishCall(it, false)
+			return
+		case dytns.Permanent:
+			it.res.Retryable = false
+			r.finishCall(it, true)
+			return
+		}
+		it.res.Retryable = true
+		if r.stopped() {
+			r.finishCall(it, false)
+			return
+		}
+	}
+	r.finishCall(it, true)
+}
+
+// finishCall records a called row and the rows that waited for the same number.
+func (r *runner) finishCall(it *item, done bool) {
+	if !done {
+		r.abandon(it)
+		return
+	}
+	it.done = true
+	if r.cfg.Recorder != nil {
+		if err := r.cfg.Recorder.Journal(it.res); err != nil {
+			r.halt(Failed, nil, fmt.Errorf("record row %d in the checkpoint: %w", it.row.Line, err))
+		}
+	}
+	var waiters []*item
+	if r.cfg.Dedupe && it.key != 0 {
+		r.mu.Lock()
+		waiters = r.dedupe.inflight[it.key]
+		delete(r.dedupe.inflight, it.key)
+		r.dedupe.remember(it.key, int64(it.row.Line), it.res)
+		r.mu.Unlock()
+	}
+	r.finished <- it
+	for _, w := range waiters {
+		if it.res.Code == CodeOK {
+			r.copyAnswer(w, it.res, int64(it.row.Line))
+		} else {
+			// The same failure would come back: share it rather than hammer the API.
+			w.res.Code, w.res.Message, w.res.Retryable = it.res.Code, it.res.Message, it.res.Retryable
+			w.res.Attempts = 0
+			w.done = true
+			r.stats.duplicates.Add(1)
+		}
+		r.finished <- w
+	}
+}

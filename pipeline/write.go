@@ -1,0 +1,139 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"dytnsbatch/checkpoint"
+	"dytnsbatch/readers"
+)
+
+// write is the only goroutine that touches the output: it regenerates the rows an
+// earlier run finished, then puts finished rows back into input order and writes
+// them. It returns the number of rows written.
+func (r *runner) write() (int64, error) {
+	var next int64
+	if res := r.cfg.Resume; res != nil && res.Spooled > 0 {
+		n, err := r.replay(res)
+		if err != nil {
+			return n, err
+		}
+		next = n
+	}
+
+	parked := make(map[int64]*item)
+	for {
+		var it *item
+		var ok bool
+		select {
+		case it, ok = <-r.finished:
+		default:
+			// Nothing to do right now: a good moment to hand buffered records to the OS.
+			if r.cfg.Recorder != nil {
+				if err := r.cfg.Recorder.Flush(); err != nil {
+					return next, fmt.Errorf("flush checkpoint: %w", err)
+				}
+			}
+			it, ok = <-r.finished
+		}
+		if !ok {
+			return next, nil
+		}
+		parked[it.row.Index] = it
+		for {
+			x, ok := parked[next]
+			if !ok || !x.done {
+				// An abandoned row ends the in-order output for this run; rows after it
+				// that did finish are already journaled.
+				break
+			}
+			delete(parked, next)
+			if err := r.emit(x.row, x.res, true); err != nil {
+				return next, err
+			}
+			<-r.window
+			next++
+		}
+	}
+}
+
+// replay writes rows 0..Spooled-1 from a second pass over the input and the recorded
+// results, while the workers are already busy with new rows.
+func (r *runner) replay(res *Resume) (int64, error) {
+	if res.Replay == nil || res.Prefix == nil {
+		return 0, errors.New("resume without a replay reader")
+	}
+	var n int64
+	for n < res.Spooled {
+		row, err := res.Replay.Next()
+		if err == io.EOF {
+			return n, fmt.Errorf("the input has only %d rows but the checkpoint has %d finished: was the input changed?", n, res.Spooled)
+		}
+		if err != nil {
+			return n, err
+		}
+		rec, err := res.Prefix.Next()
+		if err != nil {
+			return n, fmt.Errorf("read checkpoint row %d: %w", n, err)
+		}
+		if rec.Index != row.Index {
+			return n, fmt.Errorf("checkpoint row %d does not match input row %d", rec.Index, row.Index)
+		}
+		r.stats.resumed.Add(1)
+		if err := r.emit(row, rec, false); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// emit writes one output row and, for a row of this run, its in-order record.
+func (r *runner) emit(row readers.Row, res checkpoint.Result, spool bool) error {
+	res.Index = row.Index
+	if err := r.cfg.Out.WriteRow(outputCells(row.Cells, r.cfg.Width, res)); err != nil {
+		return fmt.Errorf("write output row %d: %w", row.Line, err)
+	}
+	if spool && r.cfg.Recorder != nil {
+		if err := r.cfg.Recorder.Spool(res); err != nil {
+			return fmt.Errorf("record row %d in the checkpoint: %w", row.Line, err)
+		}
+	}
+	r.stats.countCode(res.Code)
+	r.checkErrorBudget()
+	return nil
+}
+
+func (r *runner) checkErrorBudget() {
+	failed := r.stats.rowsFailed.Load()
+	if r.cfg.MaxErrors > 0 && failed > r.cfg.MaxErrors {
+		r.halt(TooManyErrors, nil, fmt.Errorf("%d rows failed, more than --max-errors %d", failed, r.cfg.MaxErrors))
+		return
+	}
+	if r.cfg.MaxErrorRatio > 0 {
+		done := r.stats.rowsDone.Load()
+		if done >= 100 && float64(failed) > r.cfg.MaxErrorRatio*float64(done) {
+			r.halt(TooManyErrors, nil, fmt.Errorf("%d of %d rows failed, more than --max-errors %.4g%%", failed, done, r.cfg.MaxErrorRatio*100))
+		}
+	}
+}
+
+// outputCells lays out one output row: the input cells (padded to the header's
+// width), the result columns, then any cells of a ragged row beyond the header, so
+// that nothing is lost and the result columns stay under their headers.
+func outputCells(in []string, width int, res checkpoint.Result) []string {
+	out := make([]string, 0, max(width, len(in))+len(ResultColumns))
+	head := in
+	var extra []string
+	if len(in) > width {
+		head, extra = in[:width], in[width:]
+	}
+	out = append(out, head...)
+	for len(out) < width {
+		out = append(out, "")
+	}
+	out = append(out, res.EncryptedNumber, res.ExpireTime, res.OutID, res.Code, res.Message, res.RequestID, strconv.Itoa(res.Attempts))
+	return append(out, extra...)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"dytnsbatch/checkpoint"
+	"dytnsbatch/pipeline"
+	"dytnsbatch/readers"
+	"dytnsbatch/writers"
+)
+
+// report is the end-of-run summary: printed on stderr, written as JSON with --report,
+// and rendered as the Summary sheet of an XLSX output.
+type report struct {
+	Mode          string            `json:"mode"` // "sandbox" or "real"
+	Input         string            `json:"input"`
+	InputDetail   string            `json:"input_detail"`
+	Output        string            `json:"output"`
+	Checkpoint    string            `json:"checkpoint,omitempty"`
+	Outcome       string            `json:"outcome"`
+	Rows          int64             `json:"rows"`
+	RowsOK        int64             `json:"rows_ok"`
+	RowsFailed    int64             `json:"rows_not_ok"`
+	Codes         map[string]int64  `json:"codes"`
+	Resumed       int64             `json:"rows_resumed"`
+	Duplicates    int64             `json:"rows_deduplicated"`
+	Calls         int64             `json:"calls"`
+	Billed        int64             `json:"billed_calls"`
+	Throttled     int64             `json:"throttled_calls"`
+	Retries       int64             `json:"retried_calls"`
+	Undone        int64             `json:"rows_unfinished"`
+	ElapsedSec    float64           `json:"elapsed_seconds"`
+	RowsPerSec    float64           `json:"rows_per_second"`
+	CallsPerSec   float64           `json:"calls_per_second"`
+	Finished      time.Time         `json:"finished_at"`
+	Options       map[string]string `json:"options,omitempty"`
+	codeOrder     []pipeline.CodeCount
+	sandboxNotice bool
+}
+
+func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out pipeline.Outcome, s pipeline.Snapshot) *report {
+	r := &report{
+		Mode:        "real",
+		Input:       o.input,
+		InputDetail: src.Describe(),
+		Output:      o.output,
+		Outcome:     out.Stop.String(),
+		Rows:        s.RowsDone,
+		RowsOK:      s.RowsOK,
+		RowsFailed:  s.RowsFailed,
+		Codes:       map[string]int64{},
+		Resumed:     s.Resumed,
+		Duplicates:  s.Duplicates,
+		Calls:       s.Calls,
+		Billed:      s.Billed,
+		Throttled:   s.Throttled,
+		Retries:     s.Retries,
+		Undone:      out.Undone,
+		ElapsedSec:  s.Elapsed.Seconds(),
+		RowsPerSec:  s.RowRate(),
+		CallsPerSec: s.CallRate(),
+		Finished:    time.Now().UTC(),
+		codeOrder:   s.Codes,
+	}
+	if ep.sandbox != nil {
+		r.Mode = "sandbox"
+		r.sandboxNotice = true
+	}
+	if !o.noCheckpoint {
+		r.Checkpoint = o.checkpointPath
+	}
+	for _, c := range s.Codes {
+		r.Codes[c.Code] = c.Rows
+	}
+	return r
+}
+
+func (r *report) print(w io.Writer) {
+	title := "done"
+	if r.Outcome != pipeline.Completed.String() {
+		title = "stopped (" + r.Outcome + ")"
+	}
+	fmt.Fprintf(w, "\ndytnsbatch: %s in %s\n", title, time.Duration(r.ElapsedSec*float64(time.Second)).Round(100*time.Millisecond))
+	if r.sandboxNotice {
+		fmt.Fprintln(w, "  NOTE      SANDBOX run: the 140 numbers are from the local sandbox, NOT real numbers")
+	}
+	fmt.Fprintf(w, "  input     %s\n", r.InputDetail)
+	if r.Outcome == pipeline.Completed.String() {
+		fmt.Fprintf(w, "  output    %s\n", r.Output)
+	} else {
+		fmt.Fprintf(w, "  output    not written yet (%d rows unfinished)\n", r.Undone)
+	}
+	fmt.Fprintf(w, "  rows      %d (OK %d, not OK %d; resumed %d, answered by dedupe %d)\n", r.Rows, r.RowsOK, r.RowsFailed, r.Resumed, r.Duplicates)
+	for _, c := range r.codeOrder {
+		fmt.Fprintf(w, "    %-28s %d\n", c.Code, c.Rows)
+	}
+	fmt.Fprintf(w, "  calls     %d (billed %d, throttled %d, retries %d)\n", r.Calls, r.Billed, r.Throttled, r.Retries)
+	fmt.Fprintf(w, "  rate      %.0f rows/s, %.0f calls/s\n", r.RowsPerSec, r.CallsPerSec)
+	if r.Checkpoint != "" {
+		fmt.Fprintf(w, "  checkpoint %s\n", r.Checkpoint)
+	}
+}
+
+func (r *report) writeJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+// writerSummary is the Summary sheet of an XLSX output.
+func (r *report) writerSummary() *writers.Summary {
+	title := "dytnsbatch summary"
+	if r.sandboxNotice {
+		title += " — SANDBOX numbers, not real 140 numbers"
+	}
+	s := &writers.Summary{
+		Title: title,
+		Items: []writers.KV{
+			{Key: "Mode", Value: strings.ToUpper(r.Mode)},
+			{Key: "Input", Value: r.InputDetail},
+			{Key: "Rows", Value: strconv.FormatInt(r.Rows, 10)},
+			{Key: "Rows OK", Value: strconv.FormatInt(r.RowsOK, 10)},
+			{Key: "Rows not OK", Value: strconv.FormatInt(r.RowsFailed, 10)},
+			{Key: "Rows resumed from checkpoint", Value: strconv.FormatInt(r.Resumed, 10)},
+			{Key: "Rows answered by dedupe", Value: strconv.FormatInt(r.Duplicates, 10)},
+			{Key: "API calls", Value: strconv.FormatInt(r.Calls, 10)},
+			{Key: "Billed calls", Value: strconv.FormatInt(r.Billed, 10)},
+			{Key: "Throttled calls", Value: strconv.FormatInt(r.Throttled, 10)},
+			{Key: "Duration", Value: time.Duration(r.ElapsedSec * float64(time.Second)).Round(time.Millisecond).String()},
+			{Key: "Achieved rate (rows/s)", Value: strconv.FormatFloat(r.RowsPerSec, 'f', 1, 64)},
+			{Key: "Finished at (UTC)", Value: r.Finished.Format(time.RFC3339)},
+		},
+	}
+	for _, c := range r.codeOrder {
+		s.Codes = append(s.Codes, writers.CodeCount{Code: c.Code, Rows: c.Rows})
+	}
+	return s
+}
+
+// alreadyFinished answers a rerun of a finished job without any call.
+func alreadyFinished(o *encryptOptions, cp *checkpoint.Checkpoint, stderr io.Writer) error {
+	meta := cp.Meta()
+	counts := cp.Counts()
+	var failed int64
+	for code, n := range counts {
+		if code != pipeline.CodeOK {
+			failed += n
+		}
+	}
+	fmt.Fprintf(stderr, "dytnsbatch: this job already finished (%d rows, %d not OK; last run %s); %s is complete. No calls made.\n",
+		meta.Rows, failed, meta.Updated.Local().Format("2006-01-02 15:04:05"), o.output)
+	fmt.Fprintf(stderr, "  use --restart to run it again from scratch (and pay again), or delete %s\n", o.checkpointPath)
+	if failed > 0 {
+		return &exitError{code: exitRowsFailed}
+	}
+	return nil
+}
