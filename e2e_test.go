@@ -1,0 +1,443 @@
+package main
+
+// End-to-end tests: the built binary, run as a separate process, against the sandbox
+// (embedded with --sandbox, or a sandbox server this test process starts on loopback).
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"dytnsbatch/sandbox"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dytnsbatch-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "dytnsbatch")
+	build := exec.Command("go", "build", "-race", "-o", binPath, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// runBin runs the binary with a clean environment (no proxies, no credentials
+// unless given).
+func runBin(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		t.Errorf("%s has no UTF-8 BOM", path)
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	return rows
+}
+
+func checkMode0600(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, st.Mode().Perm())
+	}
+}
+
+// sampleExpect is what each row of samples/customers.* must end with.
+var sampleExpect = []struct {
+	code, number string // number: the normalised number that must have been encrypted
+}{
+	{"OK", "13912345678"},
+	{"OK", "13800138000"},
+	{"OK", "15012345678"},
+	{"Input.Empty", ""},
+	{"Input.InvalidNumber", ""},
+	{"OK", "13912345678"},
+	{"OK", "13700001111"},
+	{"OK", "13600002222"},
+	{"Input.PrecisionLost", ""},
+	{"OK", "17700003333"},
+	{"Input.InvalidNumber", ""},
+	{"OK", "15888889999"},
+}
+
+var resultHeader = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "Message", "RequestId", "Attempts"}
+
+// checkSampleRows checks an output made from samples/customers.*: input cells
+// unchanged and in order, then the right result for every row.
+func checkSampleRows(t *testing.T, rows [][]string, inputWidth int, input [][]string) {
+	t.Helper()
+	if len(rows) != len(sampleExpect)+1 {
+		t.Fatalf("output has %d rows, want %d + header", len(rows), len(sampleExpect))
+	}
+	header := rows[0]
+	if got := strings.Join(header[inputWidth:inputWidth+len(resultHeader)], ","); got != strings.Join(resultHeader, ",") {
+		t.Fatalf("result header = %q", got)
+	}
+	byNumber := map[string]string{}
+	for i, want := range sampleExpect {
+		row := rows[i+1]
+		for c := 0; c < inputWidth; c++ {
+			if input != nil && row[c] != input[i+1][c] {
+				t.Errorf("row %d cell %d = %q, input had %q", i+1, c, row[c], input[i+1][c])
+			}
+		}
+		enc, expire, outID, code := row[inputWidth], row[inputWidth+1], row[inputWidth+2], row[inputWidth+3]
+		if code != want.code {
+			t.Errorf("row %d (%q) Code = %q (%s), want %q", i+1, row[2], code, row[inputWidth+4], want.code)
+			continue
+		}
+		if outID == "" && code == "OK" {
+			t.Errorf("row %d has no OutId", i+1)
+		}
+		if want.code != "OK" {
+			if enc != "" {
+				t.Errorf("row %d failed but has EncryptedNumber %q", i+1, enc)
+			}
+			continue
+		}
+		if !strings.HasPrefix(enc, "140") || len(expire) != len("2006-01-02 15:04:05") {
+			t.Errorf("row %d: EncryptedNumber %q ExpireTime %q", i+1, enc, expire)
+		}
+		if prev, ok := byNumber[want.number]; ok && prev != enc {
+			t.Errorf("row %d: same number, different 140 numbers %q and %q", i+1, prev, enc)
+		}
+		byNumber[want.number] = enc
+	}
+}
+
+func TestE2ESampleCSVToCSV(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", out, "--report", filepath.Join(dir, "report.json"))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (some rows not OK)\n%s", r.code, r.stderr)
+	}
+	checkMode0600(t, out)
+	checkMode0600(t, out+".checkpoint")
+	in := readCSV(t, "samples/customers.csv")
+	rows := readCSV(t, out)
+	checkSampleRows(t, rows, 5, in)
+	if !strings.Contains(r.stderr, "SANDBOX") {
+		t.Errorf("summary does not say the numbers are sandbox numbers:\n%s", r.stderr)
+	}
+	for _, p := range []string{"13912345678", "13800138000", "15888889999"} {
+		if strings.Contains(r.stderr, p) {
+			t.Errorf("stderr shows a full phone number %s:\n%s", p, r.stderr)
+		}
+	}
+	var rep struct {
+		Rows        int64            `json:"rows"`
+		Codes       map[string]int64 `json:"codes"`
+		BilledCalls int64            `json:"billed_calls"`
+		Mode        string           `json:"mode"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 8 OK rows, 7 distinct numbers: dedupe saves one call.
+	if rep.Rows != 12 || rep.Codes["OK"] != 8 || rep.BilledCalls != 7 || rep.Mode != "sandbox" {
+		t.Errorf("report = %+v", rep)
+	}
+
+	// Run again: the job is finished, nothing is called, the exit code is the same.
+	r2 := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", out)
+	if r2.code != 1 || !strings.Contains(r2.stderr, "already finished") {
+		t.Errorf("rerun: exit %d\n%s", r2.code, r2.stderr)
+	}
+	st := runBin(t, nil, "status", out+".checkpoint")
+	if st.code != 0 || !strings.Contains(st.stdout, "finished") {
+		t.Errorf("status: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	}
+}
+
+func readXLSX(t *testing.T, path, sheet string) ([][]string, *excelize.File) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, f
+}
+
+func TestE2ESampleXLSXToXLSX(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.xlsx")
+	r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.xlsx", "-o", out)
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkMode0600(t, out)
+	rows, f := readXLSX(t, out, "Results")
+	for len(rows) > 0 && len(rows[len(rows)-1]) == 0 {
+		rows = rows[:len(rows)-1]
+	}
+	checkSampleRows(t, padRows(rows, 5+len(resultHeader)), 5, nil)
+	// The phone column (C) and the 140-number column (F) are text, not numbers.
+	for _, cell := range []string{"C2", "F2"} {
+		typ, err := f.GetCellType("Results", cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
+			t.Errorf("%s has type %v, want a string", cell, typ)
+		}
+	}
+	if v, _ := f.GetCellValue("Results", "C2"); v != "13912345678" {
+		t.Errorf("phone stored as a number came out as %q", v)
+	}
+	if idx, _ := f.GetSheetIndex("Summary"); idx < 0 {
+		t.Errorf("no Summary sheet: %v", f.GetSheetList())
+	}
+}
+
+// padRows pads ragged rows from GetRows (it drops trailing empty cells).
+func padRows(rows [][]string, width int) [][]string {
+	for i := range rows {
+		for len(rows[i]) < width {
+			rows[i] = append(rows[i], "")
+		}
+	}
+	return rows
+}
+
+func TestE2ECSVToXLSXAndJSONL(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.xlsx")
+	if r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", out, "--progress", "none"); r.code != 1 {
+		t.Fatalf("xlsx: exit %d\n%s", r.code, r.stderr)
+	}
+	rows, _ := readXLSX(t, out, "Results")
+	checkSampleRows(t, padRows(rows, 5+len(resultHeader)), 5, readCSV(t, "samples/customers.csv"))
+
+	jl := filepath.Join(dir, "out.jsonl")
+	if r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", jl); r.code != 1 {
+		t.Fatalf("jsonl: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(jl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != len(sampleExpect) {
+		t.Fatalf("jsonl has %d lines", len(lines))
+	}
+	for i, line := range lines {
+		var obj map[string]string
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if obj["Code"] != sampleExpect[i].code {
+			t.Errorf("jsonl line %d Code %q, want %q", i+1, obj["Code"], sampleExpect[i].code)
+		}
+	}
+}
+
+// writeNumbers writes a CSV of n distinct valid numbers.
+func writeNumbers(t *testing.T, path string, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("id,mobile\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%d,139%08d\n", i, i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startSandbox runs a sandbox server in this process; the binary reaches it over loopback.
+func startSandbox(t *testing.T, mutate func(*sandbox.Config)) (*sandbox.Server, []string) {
+	t.Helper()
+	cfg := sandbox.DefaultConfig()
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := sandbox.Start("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	env := []string{
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + sandbox.DefaultAccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + sandbox.DefaultAccessKeySecret,
+		"DYTNS_AUTH_CODE=" + sandbox.DefaultAuthCode,
+	}
+	return srv, env
+}
+
+func TestE2EExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	writeNumbers(t, good, 50)
+	srv, env := startSandbox(t, nil)
+
+	t.Run("0 all OK", func(t *testing.T) {
+		r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), good, "-o", filepath.Join(dir, "ok.csv"))
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if got := srv.Sandbox().Stats().Billed; got != 50 {
+			t.Errorf("billed %d, want 50", got)
+		}
+	})
+	t.Run("2 usage", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"encrypt", "--no-such-flag", good},
+			{"encrypt", filepath.Join(dir, "missing.csv")},
+			{"encrypt"},
+			{"encrypt", "--qps", "-5", good},
+			{"nosuchcommand"},
+		} {
+			if r := runBin(t, env, args...); r.code != 2 {
+				t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
+			}
+		}
+		// No AuthCode and no credentials: a configuration error, before any call.
+		before := srv.Sandbox().Stats().Requests
+		r := runBin(t, nil, "encrypt", "--endpoint", srv.Addr(), good, "-o", filepath.Join(dir, "noauth.csv"))
+		if r.code != 2 || !strings.Contains(r.stderr, "DYTNS_AUTH_CODE") {
+			t.Errorf("no auth code: exit %d\n%s", r.code, r.stderr)
+		}
+		if after := srv.Sandbox().Stats().Requests; after != before {
+			t.Errorf("%d calls made without credentials", after-before)
+		}
+	})
+	t.Run("3 fatal API error", func(t *testing.T) {
+		big := filepath.Join(dir, "big.csv")
+		writeNumbers(t, big, 5000)
+		before := srv.Sandbox().Stats().Requests
+		bad := append(append([]string{}, env[:2]...), "DYTNS_AUTH_CODE=wrong-code")
+		r := runBin(t, bad, "encrypt", "--endpoint", srv.Addr(), big, "-o", filepath.Join(dir, "fatal.csv"))
+		if r.code != 3 || !strings.Contains(r.stderr, "AuthCodeIllegal") || !strings.Contains(r.stderr, "--auth-code") {
+			t.Errorf("wrong auth code: exit %d\n%s", r.code, r.stderr)
+		}
+		if strings.Contains(r.stderr, "wrong-code") {
+			t.Errorf("the AuthCode was printed:\n%s", r.stderr)
+		}
+		if calls := srv.Sandbox().Stats().Requests - before; calls >= 100 {
+			t.Errorf("%d calls before stopping on a wrong AuthCode, want < 100", calls)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "fatal.csv")); err == nil {
+			t.Errorf("an incomplete output was left under the final name")
+		}
+	})
+	t.Run("4 interrupted", func(t *testing.T) {
+		slow, senv := startSandbox(t, func(c *sandbox.Config) { c.Latency = 20 * time.Millisecond })
+		big := filepath.Join(dir, "int.csv")
+		writeNumbers(t, big, 20000)
+		cmd := exec.Command(binPath, "encrypt", "--endpoint", slow.Addr(), "--qps", "500", big, "-o", filepath.Join(dir, "int.out.csv"), "--progress", "log", "--progress-interval", "100ms")
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, senv...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return slow.Sandbox().Stats().Billed > 300 })
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 4 {
+			t.Fatalf("exit %v, want 4\n%s", err, errb.String())
+		}
+		if !strings.Contains(errb.String(), "rows/s") {
+			t.Errorf("no log-style progress lines on a non-terminal stderr:\n%s", errb.String())
+		}
+		if strings.Contains(errb.String(), "\r") {
+			t.Errorf("progress wrote carriage returns into a log")
+		}
+		// Resume finishes the job without paying for the rows already answered.
+		r := runBin(t, senv, "encrypt", "--endpoint", slow.Addr(), "--qps", "1000", big, "-o", filepath.Join(dir, "int.out.csv"))
+		if r.code != 0 {
+			t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+		}
+		if billed := slow.Sandbox().Stats().Billed; billed != 20000 {
+			t.Errorf("billed %d calls for 20000 rows over an interrupted and a resumed run", billed)
+		}
+		rows := readCSV(t, filepath.Join(dir, "int.out.csv"))
+		if len(rows) != 20001 {
+			t.Fatalf("output has %d rows", len(rows))
+		}
+		for i, row := range rows[1:] {
+			if row[0] != fmt.Sprint(i) || row[5] != "OK" {
+				t.Fatalf("row %d = %q", i, row)
+			}
+		}
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("timed out waiting")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
