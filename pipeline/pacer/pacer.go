@@ -1,0 +1,570 @@
+// Package pacer paces calls to an API with a hard per-second quota that the
+// server enforces on arrival, in fixed wall-clock windows or a sliding window.
+//
+// A Pacer combines three things on one mutex:
+//
+//   - a strict sliding-window-log limiter: a start is admitted only when the
+//     n-th most recent start (n = current rate) is more than one second ago,
+//     so no 1-second span ever holds more than n starts, whatever the
+//     alignment of the server's windows. Token buckets (x/time/rate) cannot
+//     promise that: their burst refills while the previous second's starts
+//     are still inside the server's window.
+//   - smoothing: starts are scheduled Window/R apart, Window being one second
+//     plus a safety margin that absorbs scheduling and network jitter
+//     between our start and the server's arrival. A caller arriving a little
+//     late keeps its slot (bounded catch-up) instead of shifting the schedule.
+//   - AIMD feedback (as in rclone's lib/pacer): Throttled lowers the rate
+//     multiplicatively at most once per second, Succeeded lets it recover
+//     additively, and persistent throttling pauses all starts and lets single
+//     probe calls through until one succeeds.
+//
+// A typical worker:
+//
+//	for attempt := 1; ; attempt++ {
+//		if err := p.Wait(ctx); err != nil {
+//			return err
+//		}
+//		err := call()
+//		if !isThrottle(err) {
+//			p.Succeeded()
+//			return err
+//		}
+//		p.Throttled(retryAfter(err))
+//		if err := p.Sleep(ctx, pacer.Backoff(attempt, retryAfter(err), nil)); err != nil {
+//			return err
+//		}
+//	}
+package pacer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMargin       = 15 * time.Millisecond
+	DefaultCatchUp      = 2 * time.Millisecond
+	DefaultProbeTimeout = 10 * time.Second
+)
+
+const (
+	second = int64(time.Second)
+
+	// decreaseFactor is applied on throttling, at most once per second so
+	// that the throttles of calls already in flight count as one signal.
+	decreaseFactor = 0.9
+	// recoverShare of the quota is added back per throttle-free second.
+	recoverShare = 0.01
+	// noGrowthAfterThrottle: stragglers of an over-rate burst keep arriving
+	// for about one latency after a decrease; do not grow before they are
+	// through.
+	noGrowthAfterThrottle = second
+
+	// A throttle streak of at least probeStreak calls lasting probeAfter with
+	// no success in between means the quota is gone (per-minute quota,
+	// another client, revoked grant), not merely exceeded: pause.
+	probeStreak = 5
+	probeAfter  = 2 * second
+
+	pauseFirst = time.Second
+	pauseMax   = 30 * time.Second
+)
+
+// State is the pacer's mode.
+type State int32
+
+const (
+	// Running admits calls at the current rate.
+	Running State = iota
+	// Paused admits nothing until the pause ends.
+	Paused
+	// Probing has admitted one call after a pause and waits for its result.
+	Probing
+)
+
+func (s State) String() string {
+	switch s {
+	case Running:
+		return "running"
+	case Paused:
+		return "paused"
+	case Probing:
+		return "probing"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// Config configures a Pacer. Only QPS is required.
+type Config struct {
+	// QPS is the hard quota: at most QPS starts in any 1-second span. Zero or
+	// negative means unlimited: Wait never blocks (for measuring local
+	// overhead against a sandbox).
+	QPS int
+	// Margin is added to the 1-second window used for scheduling, trading
+	// Margin/1s of throughput for immunity to that much jitter between our
+	// start and the server's arrival. 0 means DefaultMargin; negative means
+	// none.
+	Margin time.Duration
+	// MinRate is the floor of the adaptive rate; 0 means max(1, QPS/50).
+	MinRate float64
+	// CatchUp is how far behind the schedule a caller may start without the
+	// schedule sliding later; 0 means DefaultCatchUp, negative none. The
+	// sliding cap holds regardless.
+	CatchUp time.Duration
+	// ProbeTimeout bounds the wait for a probe call's report: a probe that
+	// never reports Succeeded/Throttled is replaced by another after this.
+	// 0 means DefaultProbeTimeout.
+	ProbeTimeout time.Duration
+	// Clock defaults to System.
+	Clock Clock
+}
+
+// Stats is a snapshot for a status line.
+type Stats struct {
+	Starts    uint64  // calls admitted by Wait
+	Throttles uint64  // Throttled reports
+	Successes uint64  // Succeeded reports
+	Pauses    uint64  // times the pacer entered Paused
+	Rate      float64 // current rate limit, calls/s (+Inf when unlimited)
+	State     State
+}
+
+// Pacer is a strict rate limiter with adaptive rate. All methods are safe for
+// concurrent use.
+type Pacer struct {
+	clock     Clock
+	base      time.Time // times below are int64 ns since base
+	unlimited bool
+
+	q            int
+	window       int64 // 1 s + margin, for scheduling
+	catchUp      int64
+	minRate      float64
+	probeTimeout int64
+
+	starts, throttles, successes, pauses atomic.Uint64
+
+	mu       sync.Mutex
+	rate     float64
+	n        int   // floor(rate): starts allowed per second
+	interval int64 // window / rate
+	tat      int64 // theoretical time of the next slot
+	res      ring  // scheduled start times, including pending ones
+	act      ring  // actual admission times
+	resSeq   uint64
+	undo     undoInfo
+	epoch    uint64 // bumped on every pause: voids pending slots
+
+	state         State
+	pauseUntil    int64
+	pauseLevel    int
+	probeDeadline int64
+	wake          context.Context // cancelled on state changes, for paused waiters
+	wakeCancel    context.CancelFunc
+
+	lastDecrease int64
+	growFrom     int64
+	streak       int
+	streakStart  int64
+
+	onStart func(t int64) // test hook, called with mu held
+}
+
+type undoInfo struct {
+	seq uint64
+	tat int64
+	ok  bool
+}
+
+// New returns a Pacer running at the full quota.
+func New(cfg Config) *Pacer {
+	clk := cfg.Clock
+	if clk == nil {
+		clk = System
+	}
+	p := &Pacer{clock: clk, base: clk.Now()}
+	if cfg.QPS <= 0 {
+		p.unlimited = true
+		return p
+	}
+	p.q = cfg.QPS
+	margin := cfg.Margin
+	switch {
+	case margin == 0:
+		margin = DefaultMargin
+	case margin < 0:
+		margin = 0
+	}
+	p.window = second + int64(margin)
+	switch {
+	case cfg.CatchUp == 0:
+		p.catchUp = int64(DefaultCatchUp)
+	case cfg.CatchUp > 0:
+		p.catchUp = int64(cfg.CatchUp)
+	}
+	p.minRate = cfg.MinRate
+	if p.minRate <= 0 {
+		p.minRate = max(1, float64(cfg.QPS)/50)
+	}
+	p.minRate = min(p.minRate, float64(cfg.QPS))
+	p.probeTimeout = int64(cfg.ProbeTimeout)
+	if p.probeTimeout <= 0 {
+		p.probeTimeout = int64(DefaultProbeTimeout)
+	}
+	p.res = newRing(cfg.QPS)
+	p.act = newRing(cfg.QPS)
+	p.lastDecrease = math.MinInt64 / 2
+	p.setRateLocked(float64(cfg.QPS))
+	return p
+}
+
+// Clock returns the pacer's clock, so callers sleep on the same (possibly
+// fake) time.
+func (p *Pacer) Clock() Clock { return p.clock }
+
+// Sleep sleeps on the pacer's clock; use it with Backoff between retries.
+func (p *Pacer) Sleep(ctx context.Context, d time.Duration) error {
+	return p.clock.Sleep(ctx, d)
+}
+
+func (p *Pacer) now() int64 { return int64(p.clock.Now().Sub(p.base)) }
+
+// Wait blocks until a call may start and counts the start. Callers are
+// served roughly in arrival order. It returns ctx.Err() if ctx ends first;
+// the call must then not be made.
+func (p *Pacer) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.unlimited {
+		p.starts.Add(1)
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+outer:
+	for {
+		now := p.now()
+		switch p.state {
+		case Paused:
+			if now < p.pauseUntil {
+				if err := p.sleepStateLocked(ctx, p.pauseUntil-now); err != nil {
+					return err
+				}
+				continue
+			}
+			if h := p.hardNextLocked(); now < h {
+				if err := p.sleepStateLocked(ctx, h-now); err != nil {
+					return err
+				}
+				continue
+			}
+			p.state = Probing
+			p.probeDeadline = now + p.probeTimeout
+			p.signalLocked()
+			p.admitLocked(now)
+			return nil
+		case Probing:
+			if now < p.probeDeadline {
+				if err := p.sleepStateLocked(ctx, p.probeDeadline-now); err != nil {
+					return err
+				}
+				continue
+			}
+			// The probe never reported (its caller gave up): send another.
+			p.probeDeadline = now + p.probeTimeout
+			p.admitLocked(now)
+			return nil
+		}
+
+		t, seq := p.reserveLocked(now)
+		epoch := p.epoch
+		for {
+			// Scheduling alone keeps the cap with Margin to spare; this
+			// re-check on the actual admission times makes it hold even for a
+			// waiter woken later than the margin.
+			if h := p.hardNextLocked(); h > t {
+				t = h
+			}
+			if t <= now {
+				break
+			}
+			p.mu.Unlock()
+			err := p.clock.Sleep(ctx, time.Duration(t-now))
+			p.mu.Lock()
+			if err != nil {
+				p.unreserveLocked(seq)
+				return err
+			}
+			now = p.now()
+			if p.epoch != epoch {
+				continue outer
+			}
+		}
+		p.admitLocked(now)
+		return nil
+	}
+}
+
+// reserveLocked books the next slot and returns its time.
+func (p *Pacer) reserveLocked(now int64) (int64, uint64) {
+	prevTat := p.tat
+	slot := max(p.tat, now-p.catchUp)
+	if old, ok := p.res.nthRecent(p.n); ok {
+		slot = max(slot, old+p.window)
+	}
+	p.tat = slot + p.interval
+	t := max(slot, now)
+	p.res.push(t)
+	p.resSeq++
+	p.undo = undoInfo{seq: p.resSeq, tat: prevTat, ok: true}
+	return t, p.resSeq
+}
+
+// unreserveLocked gives a cancelled waiter's slot back when it is the most
+// recent one; an older slot stays booked, which only costs throughput.
+func (p *Pacer) unreserveLocked(seq uint64) {
+	if p.undo.ok && p.undo.seq == seq && p.resSeq == seq {
+		p.res.pop()
+		p.tat = p.undo.tat
+		p.undo.ok = false
+	}
+}
+
+// hardNextLocked returns the earliest time at which an admission keeps every
+// 1-second span at n starts or fewer.
+func (p *Pacer) hardNextLocked() int64 {
+	if old, ok := p.act.nthRecent(p.n); ok {
+		return old + second + 1
+	}
+	return math.MinInt64
+}
+
+func (p *Pacer) admitLocked(now int64) {
+	p.act.push(now)
+	p.starts.Add(1)
+	if p.onStart != nil {
+		p.onStart(now)
+	}
+}
+
+// sleepStateLocked sleeps up to d, waking early when the state changes.
+// It returns with p.mu held.
+func (p *Pacer) sleepStateLocked(ctx context.Context, d int64) error {
+	if p.wake == nil {
+		p.wake, p.wakeCancel = context.WithCancel(context.Background())
+	}
+	wake := p.wake
+	p.mu.Unlock()
+	sctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(wake, cancel)
+	err := p.clock.Sleep(sctx, time.Duration(d))
+	stop()
+	cancel()
+	p.mu.Lock()
+	if err != nil {
+		return ctx.Err() // nil when only the state changed
+	}
+	return nil
+}
+
+func (p *Pacer) signalLocked() {
+	if p.wakeCancel != nil {
+		p.wakeCancel()
+		p.wake, p.wakeCancel = nil, nil
+	}
+}
+
+// Throttled reports that a call was rejected by flow control. retryAfter is
+// the server's hint, 0 if none.
+func (p *Pacer) Throttled(retryAfter time.Duration) {
+	p.throttles.Add(1)
+	if p.unlimited {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	switch p.state {
+	case Paused:
+		// A call started before the pause: no news.
+		return
+	case Probing:
+		p.pauseLevel++
+		p.enterPauseLocked(now, retryAfter)
+		return
+	}
+	p.growFrom = max(p.growFrom, now+noGrowthAfterThrottle)
+	if p.streak == 0 {
+		p.streakStart = now
+	}
+	p.streak++
+	if now-p.lastDecrease >= second {
+		p.lastDecrease = now
+		p.setRateLocked(p.rate * decreaseFactor)
+	}
+	if p.streak >= probeStreak && now-p.streakStart >= probeAfter {
+		p.pauseLevel = 0
+		p.enterPauseLocked(now, retryAfter)
+	}
+}
+
+func (p *Pacer) enterPauseLocked(now int64, retryAfter time.Duration) {
+	d := pauseFirst
+	for i := 0; i < p.pauseLevel && d < pauseMax; i++ {
+		d *= 2
+	}
+	d = min(d, pauseMax)
+	if retryAfter > 0 {
+		d = max(d, min(retryAfter, pauseMax))
+	}
+	p.state = Paused
+	p.pauseUntil = now + int64(d)
+	p.streak = 0
+	p.epoch++
+	p.pauses.Add(1)
+	p.signalLocked()
+}
+
+// Succeeded reports that a call got a non-throttled answer (any answer other
+// than flow control, error codes included: the quota accepted it). Each call
+// admitted by Wait should be reported once, by Succeeded or Throttled; a call
+// that got no answer at all (transport error) may go unreported. While
+// Probing, the first report decides: Succeeded resumes at the lowered rate,
+// Throttled pauses again for twice as long (a report from a call started
+// before the pause cannot be told apart; pauses of at least 1 s make that
+// rare).
+func (p *Pacer) Succeeded() {
+	p.successes.Add(1)
+	if p.unlimited {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	switch p.state {
+	case Paused:
+		return
+	case Probing:
+		// Resume at the lowered rate; growth starts from here.
+		p.state = Running
+		p.pauseLevel = 0
+		p.streak = 0
+		p.growFrom = now
+		p.signalLocked()
+		return
+	}
+	p.streak = 0
+	if now > p.growFrom {
+		if p.rate < float64(p.q) {
+			dt := float64(now-p.growFrom) / float64(second)
+			p.setRateLocked(p.rate + dt*recoverShare*float64(p.q))
+		}
+		p.growFrom = now
+	}
+}
+
+// SetRate sets the current rate limit, clamped to [MinRate, QPS]. Feedback
+// from Throttled/Succeeded keeps adjusting it.
+func (p *Pacer) SetRate(r float64) {
+	if p.unlimited {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setRateLocked(r)
+	p.growFrom = max(p.growFrom, p.now())
+}
+
+func (p *Pacer) setRateLocked(r float64) {
+	r = max(min(r, float64(p.q)), p.minRate)
+	p.rate = r
+	p.n = max(1, int(r))
+	p.interval = int64(float64(p.window) / r)
+}
+
+// Rate returns the current rate limit in calls per second (+Inf when
+// unlimited). Admissions run at Rate/(1 s + Margin) per second at most.
+func (p *Pacer) Rate() float64 {
+	if p.unlimited {
+		return math.Inf(1)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rate
+}
+
+// State returns the current mode.
+func (p *Pacer) State() State {
+	if p.unlimited {
+		return Running
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// Stats returns counters and mode for a status line.
+func (p *Pacer) Stats() Stats {
+	s := Stats{
+		Starts:    p.starts.Load(),
+		Throttles: p.throttles.Load(),
+		Successes: p.successes.Load(),
+		Pauses:    p.pauses.Load(),
+		Rate:      math.Inf(1),
+	}
+	if !p.unlimited {
+		p.mu.Lock()
+		s.Rate, s.State = p.rate, p.state
+		p.mu.Unlock()
+	}
+	return s
+}
+
+// ring holds the last len(buf) times in push order.
+type ring struct {
+	buf   []int64
+	head  int // next write position
+	count int
+}
+
+func newRing(n int) ring { return ring{buf: make([]int64, n)} }
+
+func (r *ring) push(t int64) {
+	r.buf[r.head] = t
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	if r.count < len(r.buf) {
+		r.count++
+	}
+}
+
+func (r *ring) pop() {
+	if r.count == 0 {
+		return
+	}
+	r.head--
+	if r.head < 0 {
+		r.head = len(r.buf) - 1
+	}
+	r.count--
+}
+
+// nthRecent returns the n-th most recent time (1 = latest).
+func (r *ring) nthRecent(n int) (int64, bool) {
+	if n < 1 || n > r.count {
+		return 0, false
+	}
+	i := r.head - n
+	if i < 0 {
+		i += len(r.buf)
+	}
+	return r.buf[i], true
+}
