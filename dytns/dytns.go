@@ -15,7 +15,7 @@ type Request struct {
 type Response struct {
 	EncryptedNumber string
 	ExpireTime      string // yyyy-MM-dd HH:mm:ss, Beijing time, as the service sent it
-	OutID           string
+	OutID           string // as the service echoed it ("" if it did not echo one)
 	Code            string
 	Message         string
 	RequestID       string
