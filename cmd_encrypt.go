@@ -298,10 +298,14 @@ func fingerprint(o *encryptOptions, inputSum, endpointLabel string) (string, map
 	return hex.EncodeToString(h.Sum(nil)), opts
 }
 
-// textColumns are the output columns that must stay verbatim text: the phone column
-// and the added result columns.
-func textColumns(width, phone int) []int {
-	cols := []int{phone}
+// textColumns are the output columns that must stay verbatim text: the added result
+// columns and, in XLSX, the phone column (a CSV echo of the phone cell is still
+// neutralised when Excel would run it as a formula: it is input, like any other cell).
+func textColumns(output string, width, phone int) []int {
+	var cols []int
+	if isXLSX(output) {
+		cols = append(cols, phone)
+	}
 	for i := range pipeline.ResultColumns {
 		cols = append(cols, width+i)
 	}
@@ -312,7 +316,7 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 	return writers.Options{
 		BOM:         o.bom,
 		Encoding:    strings.ToLower(o.outputEncoding),
-		TextColumns: textColumns(width, phone),
+		TextColumns: textColumns(o.output, width, phone),
 		SheetName:   "Results",
 		TmpDir:      filepath.Dir(o.output),
 	}
@@ -440,6 +444,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	}
 	if cp != nil {
 		cfg.Recorder = cp
+	}
+	if ep.sandbox != nil {
+		cfg.Note = "[SANDBOX number, not real]"
 	}
 	outcome := pipeline.Run(ctx, cfg)
 	stopProgress()

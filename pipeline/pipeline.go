@@ -94,6 +94,9 @@ type Config struct {
 	// OutIDFromColumn: use Row.OutID when it is not empty. Otherwise OutId is
 	// "r" + the row's physical line or Excel row number.
 	OutIDFromColumn bool
+	// Note is appended to the Message of every row that got a 140 number, in the
+	// output only (e.g. that the numbers come from the sandbox and are not real).
+	Note string
 
 	MaxErrors     int64   // abort once more rows than this ended not OK; 0 = no limit
 	MaxErrorRatio float64 // abort once this share of rows (after 100) ended not OK; 0 = off

@@ -93,7 +93,11 @@ func (r *runner) replay(res *Resume) (int64, error) {
 // emit writes one output row and, for a row of this run, its in-order record.
 func (r *runner) emit(row readers.Row, res checkpoint.Result, spool bool) error {
 	res.Index = row.Index
-	if err := r.cfg.Out.WriteRow(outputCells(row.Cells, r.cfg.Width, res)); err != nil {
+	shown := res
+	if r.cfg.Note != "" && shown.EncryptedNumber != "" {
+		shown.Message += " " + r.cfg.Note
+	}
+	if err := r.cfg.Out.WriteRow(outputCells(row.Cells, r.cfg.Width, shown)); err != nil {
 		return fmt.Errorf("write output row %d: %w", row.Line, err)
 	}
 	if spool && r.cfg.Recorder != nil {
