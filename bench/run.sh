@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmarks of dytnsbatch on this machine, with the sandbox as a separate process.
+#
+#   bench/run.sh quota [fixed|sliding]   60 s at --qps 1000, 50 ms ± 30 ms latency: rows/s, throttled share, client CPU
+#   bench/run.sh local [csv|xlsx] [ROWS] limit off, sandbox over loopback, no latency: rows/s
+#   bench/run.sh memory [csv|xlsx] ROWS  peak RSS of a whole job (sandbox over loopback, no limit)
+#   bench/run.sh resume [ROWS]           kill a job at ~90%, restart: seconds to the first new call
+#
+# In-process figures (no network at all) come from go test -bench:
+#   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${BENCH_DIR:-/tmp/dytnsbatch-bench}
+mkdir -p "$work"
+bin="$work/dytnsbatch"
+go build -o "$bin" .
+port=${BENCH_PORT:-18099}
+endpoint="127.0.0.1:$port"
+export ALIBABA_CLOUD_ACCESS_KEY_ID=sandbox-key-id ALIBABA_CLOUD_ACCESS_KEY_SECRET=sandbox-key-secret DYTNS_AUTH_CODE=sandbox-auth-code
+export NO_PROXY=127.0.0.1 HTTP_PROXY= HTTPS_PROXY= http_proxy= https_proxy=
+
+sandbox_pid=""
+start_sandbox() { # args: extra sandbox flags
+  "$bin" sandbox --listen "$endpoint" "$@" >"$work/sandbox.log" 2>&1 &
+  sandbox_pid=$!
+  for _ in $(seq 100); do curl -sf "http://$endpoint/_sandbox/stats" >/dev/null && return; sleep 0.05; done
+  echo "sandbox did not start"; cat "$work/sandbox.log"; exit 1
+}
+stop_sandbox() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null || true; sandbox_pid=""; }
+trap stop_sandbox EXIT
+stat_field() { curl -sf "http://$endpoint/_sandbox/stats" | jq -r ".$1"; }
+
+gen() { # rows format → path
+  local p="$work/in-$1.$2"
+  [ -f "$p" ] || go run ./bench/gen -rows "$1" -out "$p"
+  echo "$p"
+}
+
+# timed: runs the client under /usr/bin/time; sets elapsed, cpu (user+sys s), rss (KiB).
+timed() {
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" "$@" || true
+  read -r elapsed user sys rss <"$work/time.txt"
+  cpu=$(echo "$user + $sys" | bc -l)
+}
+
+machine() { echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go version | cut -d' ' -f3), $(uname -sr)"; }
+
+case "${1:-}" in
+quota)
+  window=${2:-fixed}
+  in=$(gen 60000 csv)
+  start_sandbox --qps 1000 --window "$window" --latency 50ms --jitter 30ms
+  rm -f "$work/q.csv" "$work/q.csv.checkpoint"
+  timed encrypt --endpoint "$endpoint" --qps 1000 --progress none --report "$work/q.json" -o "$work/q.csv" --restart "$in"
+  rows=$(jq -r .rows "$work/q.json"); calls=$(jq -r .calls "$work/q.json")
+  req=$(stat_field requests); thr=$(stat_field throttled)
+  machine
+  echo "quota ($window window, 50ms±30ms): $rows rows in ${elapsed}s = $(echo "$rows / $elapsed" | bc -l | xargs printf %.1f) rows/s" \
+       "($(echo "100 * $rows / $elapsed / 1000" | bc -l | xargs printf %.2f)% of 1000/s)"
+  echo "  calls on the wire $req, throttled $thr ($(echo "100 * $thr / $req" | bc -l | xargs printf %.3f)%)"
+  echo "  client CPU ${cpu}s = $(echo "1000 * $cpu / $rows * 1000" | bc -l | xargs printf %.1f) ms per 1000 rows" \
+       "($(echo "1000000 * $cpu / $rows" | bc -l | xargs printf %.1f) µs/row, $(echo "$cpu / $elapsed" | bc -l | xargs printf %.3f) cores), peak RSS $((rss / 1024)) MiB"
+  ;;
+local)
+  fmt=${2:-csv}; n=${3:-200000}
+  in=$(gen "$n" "$fmt")
+  start_sandbox --qps 0
+  rm -f "$work/l.$fmt" "$work/l.$fmt.checkpoint"
+  timed encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/l.$fmt" --restart "$in"
+  machine
+  echo "local $fmt→$fmt via sandbox on loopback, limit off: $n rows in ${elapsed}s = $(echo "$n / $elapsed" | bc -l | xargs printf %.0f) rows/s; client CPU ${cpu}s ($(echo "1000000 * $cpu / $n" | bc -l | xargs printf %.1f) µs/row), peak RSS $((rss / 1024)) MiB"
+  ;;
+memory)
+  fmt=${2:-xlsx}; n=${3:-100000}
+  in=$(gen "$n" "$fmt")
+  start_sandbox --qps 0
+  rm -f "$work/m.$fmt" "$work/m.$fmt.checkpoint"
+  timed encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/m.$fmt" --restart "$in"
+  machine
+  echo "memory $fmt→$fmt $n rows: peak RSS $((rss / 1024)) MiB, ${elapsed}s"
+  ;;
+resume)
+  n=${2:-1000000}
+  in=$(gen "$n" xlsx)
+  start_sandbox --qps 0
+  rm -f "$work/r.xlsx" "$work/r.xlsx.checkpoint"
+  "$bin" encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/r.xlsx" "$in" 2>"$work/r1.log" &
+  job=$!
+  target=$((n * 9 / 10))
+  while [ "$(stat_field billed)" -lt "$target" ]; do sleep 0.2; done
+  kill -9 "$job"; wait "$job" 2>/dev/null || true
+  before=$(stat_field requests)
+  start=$(date +%s.%N)
+  "$bin" encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/r.xlsx" "$in" 2>"$work/r2.log" &
+  job=$!
+  while [ "$(stat_field requests)" -le "$before" ]; do sleep 0.01; done
+  first=$(echo "$(date +%s.%N) - $start" | bc -l)
+  wait "$job" || true
+  machine
+  echo "resume: $n-row XLSX job killed at $before calls; first new call $(printf %.2f "$first")s after the restart"
+  echo "  billed over both runs: $(stat_field billed) for $n rows"
+  ;;
+*)
+  sed -n '2,12p' "$0"; exit 2 ;;
+esac
