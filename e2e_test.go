@@ -10,11 +10,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -460,4 +464,144 @@ func waitFor(t *testing.T, cond func() bool) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// checkAllOK checks an output of writeNumbers' input: n rows, in order, all OK, and the
+// same 140 numbers as a reference output when one is given.
+func checkAllOK(t *testing.T, path string, n int, ref [][]string) [][]string {
+	t.Helper()
+	rows := readCSV(t, path)
+	if len(rows) != n+1 {
+		t.Fatalf("%s has %d rows, want %d + header", path, len(rows)-1, n)
+	}
+	for i, row := range rows[1:] {
+		if row[0] != strconv.Itoa(i) || row[5] != "OK" || !strings.HasPrefix(row[2], "140") {
+			t.Fatalf("row %d = %q", i, row)
+		}
+		if ref != nil && row[2] != ref[i+1][2] {
+			t.Fatalf("row %d: 140 number %q, uninterrupted run gave %q", i, row[2], ref[i+1][2])
+		}
+	}
+	return rows
+}
+
+// TestE2EKillAndResume kills the binary with SIGKILL at random moments and resumes
+// each time: the final output must equal an uninterrupted run's, and the calls on the
+// wire may exceed the rows only by what was in flight at each kill.
+func TestE2EKillAndResume(t *testing.T) {
+	const rows, workers, kills = 6000, 16, 6
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	writeNumbers(t, in, rows)
+	srv, env := startSandbox(t, func(c *sandbox.Config) {
+		c.QPS = 0
+		c.Latency = 2 * time.Millisecond
+		c.Jitter = time.Millisecond
+	})
+	ref := filepath.Join(dir, "ref.csv")
+	if r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--qps", "0", "--no-checkpoint", in, "-o", ref); r.code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", r.code, r.stderr)
+	}
+	refRows := checkAllOK(t, ref, rows, nil)
+	srv.Sandbox().ResetStats()
+
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "3000", "--workers", strconv.Itoa(workers), "--progress", "none", in, "-o", out}
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	killed := 0
+	for killed < kills {
+		before := srv.Sandbox().Stats().Billed
+		if before >= rows-200 {
+			break
+		}
+		cmd := exec.Command(binPath, args...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Kill after a random number of new answers: sometimes during the replay of
+		// earlier rows, sometimes deep into new calls.
+		target := before + uint64(rnd.IntN(rows/kills))
+		waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= target || cmd.ProcessState != nil })
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		killed++
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("kill %d: an output appeared under the final name before the job finished", killed)
+		}
+	}
+	r := runBin(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("final resume: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "resuming") {
+		t.Errorf("the final run did not say it resumed:\n%s", r.stderr)
+	}
+	checkAllOK(t, out, rows, refRows)
+	st := srv.Sandbox().Stats()
+	if st.Requests > uint64(rows+killed*workers) {
+		t.Errorf("%d calls on the wire for %d rows and %d kills of at most %d calls in flight", st.Requests, rows, killed, workers)
+	}
+	t.Logf("%d kills: %d calls on the wire, %d billed, for %d rows", killed, st.Requests, st.Billed, rows)
+
+	// The checkpoint refuses another input, and a second process on the same job.
+	other := filepath.Join(dir, "other.csv")
+	writeNumbers(t, other, 10)
+	if r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), other, "-o", out); r.code != 2 || !strings.Contains(r.stderr, "--restart") {
+		t.Errorf("changed input: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestE2EResilience runs through injected faults, a server-side rate limit below the
+// client's, and answers that make the SDK panic: every row must end OK, exactly once.
+func TestE2EResilience(t *testing.T) {
+	const rows = 1500
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	writeNumbers(t, in, rows)
+	srv, env := startSandbox(t, func(c *sandbox.Config) {
+		c.QPS = 400 // the client is told 600: it must adapt to the throttling
+		c.FaultInternal = 0.03
+		c.FaultUnavailable = 0.02
+		c.FaultReset = 0.01
+		c.FaultSlow = 0.01
+		c.SlowDelay = 3 * time.Second
+		c.Seed = 42
+	})
+	// Every 50th call gets an error body with a numeric Code, which makes the SDK panic.
+	var n atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%50 == 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(500)
+			fmt.Fprint(w, `{"RequestId":"x","Code":500,"Message":"numeric code"}`)
+			return
+		}
+		srv.Sandbox().ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	out := filepath.Join(dir, "out.csv")
+	rep := filepath.Join(dir, "rep.json")
+	r := runBin(t, env, "encrypt", "--endpoint", strings.TrimPrefix(proxy.URL, "http://"), "--qps", "600", "--timeout", "1s",
+		"--retries", "10", "--progress", "none", "--report", rep, in, "-o", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkAllOK(t, out, rows, nil)
+	st := srv.Sandbox().Stats()
+	if st.Billed < rows {
+		t.Errorf("billed %d < %d rows", st.Billed, rows)
+	}
+	if st.Throttled == 0 || st.Failures["InternalError"] == 0 {
+		t.Errorf("the faults did not happen: %+v", st)
+	}
+	var report struct {
+		Calls     int64 `json:"calls"`
+		Throttled int64 `json:"throttled_calls"`
+	}
+	b, _ := os.ReadFile(rep)
+	_ = json.Unmarshal(b, &report)
+	t.Logf("sandbox %+v; client calls %d, throttled %d", st, report.Calls, report.Throttled)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"dytnsbatch/sandbox"
@@ -38,6 +39,17 @@ var commands = []command{
 }
 
 func main() {
+	// DYTNSBATCH_CPUPROFILE=FILE writes a CPU profile of the whole run, for the
+	// benchmarks in bench/.
+	if path := os.Getenv("DYTNSBATCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			code := run(os.Args[1:], os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

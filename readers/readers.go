@@ -5,9 +5,29 @@
 // properly is still handed out (with Row.Err set) so that the caller can report it and
 // keep the output complete; only an error that makes the rest of the file unreadable
 // is returned from Next.
+//
+// What counts as a row:
+//   - Blank rows between data rows are returned (Phone ""), so Row.Index stays
+//     aligned with the file; blank rows after the last non-blank row are dropped,
+//     because sheets often carry formatting far below the data. Rows above the
+//     header are not data.
+//   - In CSV, a line with no characters at all is skipped by encoding/csv and is
+//     not a row; a line of separators (",,,", what Excel writes) is a blank row.
+//   - In XLSX, a merged range has its value in the top-left cell only; the other
+//     cells of the range read as "".
+//   - XLSX cells are echoed as formatted, except numbers whose formatting drops
+//     digits (E+ notation, rounding), which are echoed in full. Row.Phone is
+//     always the raw value.
 package readers
 
-import "io"
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
 
 // Row is one data row (every row after the header, blank rows included).
 type Row struct {
@@ -47,4 +67,125 @@ type Source interface {
 	Close() error
 }
 
-var _ = io.EOF
+// Options say how to read a file. The zero value detects everything.
+type Options struct {
+	// Column and OutIDColumn name a column by header text (exact, case-insensitive,
+	// trimmed), by letter ("C", "AB") or by 1-based number. Column "" detects the
+	// phone column; OutIDColumn "" means no OutId column.
+	Column, OutIDColumn string
+	// Sheet is the XLSX sheet name; "" picks the first visible sheet.
+	Sheet string
+	// HeaderRow is the 1-based row (Excel row, or CSV line) holding the header;
+	// 0 detects it.
+	HeaderRow int
+	// Encoding forces a CSV encoding: utf-8, gb18030, gbk, utf-16le or utf-16be.
+	// "" detects it from the bytes.
+	Encoding string
+	// Delimiter forces the CSV field separator; 0 detects it.
+	Delimiter rune
+	// TmpDir is where excelize spills large XML parts; "" is the system default.
+	TmpDir string
+}
+
+// InputError says the input file itself is unusable (wrong format, damaged,
+// unknown sheet or column). Callers map it to a usage exit code.
+type InputError struct {
+	Path  string
+	Sheet string // "" when not known or not relevant
+	Row   int    // 1-based row or line; 0 when not known
+	Err   error
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Sheet != "" {
+		fmt.Fprintf(&b, ", sheet %s", e.Sheet)
+	}
+	if e.Row > 0 {
+		fmt.Fprintf(&b, ", row %d", e.Row)
+	}
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// AmbiguousColumnError says several columns could be the phone column and the
+// user has to choose one with --column.
+type AmbiguousColumnError struct {
+	Path string
+	// Candidates are "C (手机号)"-style descriptions, in column order.
+	Candidates []string
+}
+
+func (e *AmbiguousColumnError) Error() string {
+	return fmt.Sprintf("%s: several columns could hold the phone number: %s; pass --column to choose one",
+		e.Path, strings.Join(e.Candidates, ", "))
+}
+
+var (
+	magicZip  = []byte("PK\x03\x04")
+	magicOLE2 = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// Open opens path as CSV/TSV/TXT or XLSX, chosen by extension and confirmed by
+// the file's first bytes, then finds the header row and the phone column. The
+// returned Source must be closed. Problems with the file itself come back as
+// *InputError or *AmbiguousColumnError.
+func Open(path string, opts Options) (Source, error) {
+	head, err := readHead(path, 8)
+	if err != nil {
+		return nil, &InputError{Path: path, Err: err}
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	isOLE := bytes.HasPrefix(head, magicOLE2)
+	isZip := bytes.HasPrefix(head, magicZip)
+	switch ext {
+	case ".xls", ".et":
+		if isZip { // an .xlsx with the wrong extension
+			return openXLSX(path, opts)
+		}
+		return nil, &InputError{Path: path, Err: fmt.Errorf("%s is an old binary Excel/WPS file; open it and save as .xlsx (or CSV)", filepath.Base(path))}
+	case ".xlsx", ".xlsm":
+		if isOLE {
+			return nil, &InputError{Path: path, Err: fmt.Errorf("%s is encrypted or an old .xls renamed to %s: remove the password / save as .xlsx", filepath.Base(path), ext)}
+		}
+		if len(head) == 0 {
+			return nil, &InputError{Path: path, Err: fmt.Errorf("file is empty")}
+		}
+		return openXLSX(path, opts)
+	case ".csv", ".tsv", ".txt":
+		if isZip {
+			return openXLSX(path, opts)
+		}
+		if isOLE {
+			return nil, &InputError{Path: path, Err: fmt.Errorf("%s is a binary Excel/WPS file, not text; save it as .xlsx or CSV", filepath.Base(path))}
+		}
+		return openCSV(path, opts)
+	}
+	switch {
+	case isZip:
+		return openXLSX(path, opts)
+	case isOLE:
+		return nil, &InputError{Path: path, Err: fmt.Errorf("%s is an old binary Excel/WPS file (or an encrypted .xlsx); save it as .xlsx (or CSV)", filepath.Base(path))}
+	}
+	return openCSV(path, opts)
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:k], err
+}
