@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"dytnsbatch/sandbox"
 )
@@ -39,6 +41,7 @@ var commands = []command{
 }
 
 func main() {
+	tuneMemory()
 	// DYTNSBATCH_CPUPROFILE=FILE writes a CPU profile of the whole run, for the
 	// benchmarks in bench/.
 	if path := os.Getenv("DYTNSBATCH_CPUPROFILE"); path != "" {
@@ -49,6 +52,15 @@ func main() {
 			f.Close()
 			os.Exit(code)
 		}
+	}
+	// DYTNSBATCH_HEAPPROFILE=FILE writes a heap profile 10 s into the run.
+	if path := os.Getenv("DYTNSBATCH_HEAPPROFILE"); path != "" {
+		time.AfterFunc(10*time.Second, func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		})
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -111,6 +123,18 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'dytnsbatch COMMAND --help' for a command's flags.")
+}
+
+// tuneMemory trades a little GC work for a small, predictable footprint, so several
+// jobs can share a small machine: a soft limit of 128 MiB (the live heap of a large
+// job is well under it) with a relaxed GOGC below it. GOMEMLIMIT and GOGC override.
+func tuneMemory() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(128 << 20)
+	}
 }
 
 // exitError carries an exit code and a message (which may be empty when the

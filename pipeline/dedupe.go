@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 	"strconv"
 	"time"
 
@@ -31,7 +32,7 @@ func (k numberKeyer) key(number string) uint64 {
 //
 // Memory matters (a million distinct numbers is normal): the common answer — an
 // all-digit 140 number and an ExpireTime in the service's format — is packed into
-// 24 bytes; anything else falls back to a full copy. Rows waiting for a call that is
+// 16 bytes; anything else falls back to a full copy. Rows waiting for a call that is
 // still in flight are parked in pending, which the pipeline window keeps small.
 type dedupeTable struct {
 	done     map[uint64]packedAnswer
@@ -41,9 +42,12 @@ type dedupeTable struct {
 
 type packedAnswer struct {
 	encrypted uint64 // the 140 number's digits
-	expire    int64  // ExpireTime as Unix seconds, Beijing time
-	firstLine int64  // the physical row of the call that produced it, for the Message
+	expire    uint32 // ExpireTime as seconds since expireEpoch (good until 2156)
+	firstLine uint32 // the physical row of the call that produced it, for the Message; 0 = unknown
 }
+
+// expireEpoch keeps packed expiry times in 32 bits.
+var expireEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
 var beijing = time.FixedZone("CST", 8*3600)
 
@@ -75,10 +79,10 @@ func (d *dedupeTable) lookup(key uint64) (checkpoint.Result, int64, bool) {
 	if p, ok := d.done[key]; ok {
 		return checkpoint.Result{
 			EncryptedNumber: strconv.FormatUint(p.encrypted, 10),
-			ExpireTime:      time.Unix(p.expire, 0).In(beijing).Format(expireLayout),
+			ExpireTime:      time.Unix(expireEpoch+int64(p.expire), 0).In(beijing).Format(expireLayout),
 			Code:            CodeOK,
 			Message:         CodeOK,
-		}, p.firstLine, true
+		}, int64(p.firstLine), true
 	}
 	if r, ok := d.odd[key]; ok {
 		return r, 0, true
@@ -99,5 +103,12 @@ func pack(line int64, r checkpoint.Result) (packedAnswer, bool) {
 	if err != nil || t.Format(expireLayout) != r.ExpireTime {
 		return packedAnswer{}, false
 	}
-	return packedAnswer{encrypted: n, expire: t.Unix(), firstLine: line}, true
+	since := t.Unix() - expireEpoch
+	if since < 0 || since > math.MaxUint32 {
+		return packedAnswer{}, false
+	}
+	if line < 0 || line > math.MaxUint32 {
+		line = 0
+	}
+	return packedAnswer{encrypted: n, expire: uint32(since), firstLine: uint32(line)}, true
 }

@@ -150,6 +150,7 @@ const (
 	defaultWindow     = 8192
 	defaultMaxWorkers = 1024
 	initialWorkers    = 32
+	unlimitedWorkers  = 64
 )
 
 // item is one row on its way through the pipeline.
@@ -507,7 +508,9 @@ func (r *runner) grow(pool *errgroup.Group, readDone <-chan struct{}, done chan<
 		}
 		var need int64
 		if rate <= 0 || math.IsInf(rate, 1) {
-			need = int64(r.cfg.MaxWorkers)
+			// No limit to reach: more calls in flight than a server's cores only
+			// queue up there and cost memory here.
+			need = unlimitedWorkers
 		} else {
 			need = int64(math.Ceil(rate*lat.Seconds()*1.5)) + 8
 		}
