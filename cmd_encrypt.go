@@ -46,6 +46,7 @@ type encryptOptions struct {
 	bom                            bool
 	outputEncoding                 string
 	dryRun                         bool
+	retryFailed                    bool
 	maxErrorsCount                 int64
 	maxErrorsRatio                 float64
 	delimiterRune                  rune
@@ -86,6 +87,7 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop starting calls after `D` (e.g. 6h), save progress, exit 4")
 	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit)")
 	fs.StringVar(&o.outputEncoding, "output-encoding", "utf-8", "CSV output encoding: utf-8 or gb18030")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "on a finished job, call again only the rows whose final failure was retryable (throttling, 5xx, timeouts)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read, detect and validate everything, call nothing, and report what a run would do")
 	// Sandbox tuning for demonstrations and benchmarks of --sandbox.
 	fs.DurationVar(&o.sandboxLatency, "sandbox-latency", 0, "with --sandbox: the sandbox's base latency")
@@ -149,6 +151,9 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 			}
 			o.maxErrorsCount = v
 		}
+	}
+	if o.retryFailed && (o.noCheckpoint || o.restart) {
+		return nil, usageErr("--retry-failed works from the checkpoint of a finished job: it cannot go with --no-checkpoint or --restart")
 	}
 	if o.output == "" {
 		o.output = defaultOutput(o.input)
@@ -362,6 +367,8 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 
 	// The checkpoint.
 	var cp *checkpoint.Checkpoint
+	var rcp *checkpoint.Checkpoint // --retry-failed: the new results, replacing cp once complete
+	var prefill *checkpoint.Iterator
 	var resume *pipeline.Resume
 	var salt []byte
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
@@ -387,13 +394,23 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		}
 		meta := cp.Meta()
 		salt, _ = hex.DecodeString(meta.Salt)
-		if meta.Finished {
+		switch {
+		case meta.Finished && o.retryFailed:
+			rcp, resume, prefill, err = openRetry(o, cp, want, stderr)
+			if err != nil {
+				return err
+			}
+			defer rcp.Close()
+			defer prefill.Close()
+		case meta.Finished:
 			if _, err := os.Stat(o.output); err == nil {
 				return alreadyFinished(o, cp, stderr)
 			}
 			logf("the job already finished but %s is missing: writing it again from the checkpoint (no calls)", o.output)
+		case o.retryFailed:
+			return usageErr("the job in %s has not finished: run it without --retry-failed to complete it first", o.checkpointPath)
 		}
-		if cp.Resumed() {
+		if rcp == nil && cp.Resumed() {
 			resume, err = buildResume(o, cp)
 			if err != nil {
 				return err
@@ -442,8 +459,13 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		Stats:           stats,
 		Logf:            logf,
 	}
-	if cp != nil {
-		cfg.Recorder = cp
+	record := cp
+	if rcp != nil {
+		record = rcp
+		cfg.Prefill = prefill
+	}
+	if record != nil {
+		cfg.Recorder = record
 	}
 	if ep.sandbox != nil {
 		cfg.Note = "[SANDBOX number, not real]"
@@ -452,16 +474,21 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	stopProgress()
 	snap := stats.Snapshot()
 
-	if cp != nil {
-		meta := cp.Meta()
+	if record != nil {
+		meta := record.Meta()
 		meta.Calls += snap.Calls
 		meta.Updated = time.Now()
 		if outcome.Stop == pipeline.Completed {
 			meta.Rows = outcome.Rows
-			if err := cp.Finish(meta); err != nil {
+			if err := record.Finish(meta); err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("finish checkpoint: %w", err)}
 			}
-		} else if err := cp.UpdateMeta(meta); err != nil {
+			if rcp != nil {
+				if err := replaceWithRetry(o, rcp); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+			}
+		} else if err := record.UpdateMeta(meta); err != nil {
 			logf("could not update the checkpoint: %v", err)
 		}
 	}
@@ -532,6 +559,81 @@ func buildResume(o *encryptOptions, cp *checkpoint.Checkpoint) (*pipeline.Resume
 		}
 	}
 	return res, nil
+}
+
+// openRetry starts (or resumes) a --retry-failed pass over a finished job. Its
+// results go to a sibling checkpoint that replaces the finished one only when the
+// pass completes, so an interrupted retry loses nothing and can itself be resumed.
+func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Meta, stderr io.Writer) (*checkpoint.Checkpoint, *pipeline.Resume, *checkpoint.Iterator, error) {
+	want.Salt = cp.Meta().Salt // dedupe keys must match the finished run's
+	rcp, err := checkpoint.Open(retryPath(o), want, false)
+	if err != nil {
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	var retryable int64
+	for code, n := range cp.Counts() {
+		if code != pipeline.CodeOK && !strings.HasPrefix(code, "Input.") {
+			retryable += n
+		}
+	}
+	resume := &pipeline.Resume{}
+	if rcp.Resumed() {
+		resume, err = buildResume(o, rcp)
+		if err != nil {
+			rcp.Close()
+			return nil, nil, nil, err
+		}
+	}
+	// Seed dedupe with the finished run's answers too.
+	retryKnown := resume.Known
+	resume.Known = func(yield func(checkpoint.Result) bool) error {
+		it, err := cp.Prefix()
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for {
+			r, err := it.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if !yield(r) {
+				return nil
+			}
+		}
+		if retryKnown != nil {
+			return retryKnown(yield)
+		}
+		return nil
+	}
+	prefill, err := cp.Prefix()
+	if err != nil {
+		rcp.Close()
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("read checkpoint: %w", err)}
+	}
+	fmt.Fprintf(stderr, "dytnsbatch: --retry-failed: calling again the rows of %s that failed with a retryable error (at most %d rows not OK)\n", o.checkpointPath, retryable)
+	return rcp, resume, prefill, nil
+}
+
+func retryPath(o *encryptOptions) string { return o.checkpointPath + ".retry" }
+
+// replaceWithRetry makes a completed retry pass the job's checkpoint.
+func replaceWithRetry(o *encryptOptions, rcp *checkpoint.Checkpoint) error {
+	if err := rcp.Close(); err != nil {
+		return fmt.Errorf("close the retry checkpoint: %w", err)
+	}
+	if err := os.Rename(retryPath(o), o.checkpointPath); err != nil {
+		return fmt.Errorf("replace the checkpoint with the retry's: %w", err)
+	}
+	_ = os.Remove(retryPath(o) + ".lock")
+	return nil
 }
 
 // outcomeError maps how the run ended to the documented exit codes.

@@ -605,3 +605,58 @@ func TestE2EResilience(t *testing.T) {
 	_ = json.Unmarshal(b, &report)
 	t.Logf("sandbox %+v; client calls %d, throttled %d", st, report.Calls, report.Throttled)
 }
+
+// TestE2ERetryFailed: a run that ends with retryable failures, then --retry-failed
+// calls exactly those rows again and completes the job.
+func TestE2ERetryFailed(t *testing.T) {
+	const rows = 300
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	writeNumbers(t, in, rows)
+	srv, env := startSandbox(t, nil)
+	var failing atomic.Bool
+	var n atomic.Int64
+	failing.Store(true)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() && n.Add(1)%3 == 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(500)
+			fmt.Fprint(w, `{"RequestId":"x","HostId":"h","Code":"InternalError","Message":"try later"}`)
+			return
+		}
+		srv.Sandbox().ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	endpoint := strings.TrimPrefix(proxy.URL, "http://")
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"encrypt", "--endpoint", endpoint, "--retries", "0", "--progress", "none", in, "-o", out}
+	r := runBin(t, env, args...)
+	if r.code != 1 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	failed := 0
+	for _, row := range readCSV(t, out)[1:] {
+		if row[5] == "InternalError" {
+			failed++
+		}
+	}
+	if failed < rows/5 {
+		t.Fatalf("only %d rows failed; the test needs failures", failed)
+	}
+	failing.Store(false)
+	before := srv.Sandbox().Stats().Requests
+	r = runBin(t, env, append(args, "--retry-failed")...)
+	if r.code != 0 {
+		t.Fatalf("--retry-failed: exit %d\n%s", r.code, r.stderr)
+	}
+	if calls := srv.Sandbox().Stats().Requests - before; calls != uint64(failed) {
+		t.Errorf("--retry-failed made %d calls for %d failed rows", calls, failed)
+	}
+	checkAllOK(t, out, rows, nil)
+	if r := runBin(t, env, args...); r.code != 0 || !strings.Contains(r.stderr, "already finished") {
+		t.Errorf("after the retry, a rerun: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out + ".checkpoint.retry"); err == nil {
+		t.Errorf("the retry checkpoint was left behind")
+	}
+}

@@ -82,7 +82,11 @@ type Config struct {
 	Clock     pacer.Clock // for retry back-off; nil = real time
 	Recorder  Recorder    // nil: no checkpoint
 	Resume    *Resume     // nil: a fresh job
-	Salt      []byte      // keys the dedupe hashes stored in the checkpoint
+	// Prefill, when set, holds an earlier finished run's result for every row, read in
+	// step with Source: rows whose result is not Retryable keep it, the others are
+	// called again (--retry-failed).
+	Prefill ResultIterator
+	Salt    []byte // keys the dedupe hashes stored in the checkpoint
 
 	// Workers is a fixed worker count; 0 grows the pool to what the observed latency
 	// needs to reach the pacer's rate (Little's law), up to MaxWorkers.
@@ -355,6 +359,17 @@ func (r *runner) read() error {
 		if err != nil {
 			return err
 		}
+		var prev *checkpoint.Result
+		if r.cfg.Prefill != nil {
+			rec, err := r.cfg.Prefill.Next()
+			if err != nil {
+				return fmt.Errorf("read the earlier results for row %d: %w", row.Line, err)
+			}
+			if rec.Index != row.Index {
+				return fmt.Errorf("earlier result %d does not match input row %d: was the input changed?", rec.Index, row.Index)
+			}
+			prev = &rec
+		}
 		if row.Index < skip {
 			continue
 		}
@@ -369,6 +384,12 @@ func (r *runner) read() error {
 		it := &item{row: row}
 		if res, ok := pending[row.Index]; ok {
 			it.res, it.done = res, true
+			r.stats.resumed.Add(1)
+			r.finished <- it
+			continue
+		}
+		if prev != nil && !prev.Retryable {
+			it.res, it.done = *prev, true
 			r.stats.resumed.Add(1)
 			r.finished <- it
 			continue

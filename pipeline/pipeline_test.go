@@ -472,3 +472,40 @@ func TestRunRaggedRowsKeepEveryCell(t *testing.T) {
 		t.Errorf("long row = %q", got)
 	}
 }
+
+func TestRunPrefillRetriesOnlyRetryableRows(t *testing.T) {
+	phones := phonesN(50, 50)
+	var earlier []checkpoint.Result
+	for i, p := range phones {
+		r := checkpoint.Result{Index: int64(i), Code: CodeOK, EncryptedNumber: "140" + p[3:], ExpireTime: "2026-11-30 12:00:00", Attempts: 1}
+		switch i % 10 {
+		case 3:
+			r = checkpoint.Result{Index: int64(i), Code: "InternalError", Retryable: true, Attempts: 9}
+		case 7:
+			r = checkpoint.Result{Index: int64(i), Code: "InvalidParameter", Attempts: 1}
+		}
+		earlier = append(earlier, r)
+	}
+	api := newFakeAPI()
+	out := &memSink{}
+	cfg := baseConfig(newSliceSource(phones), out, api)
+	cfg.Prefill = &sliceIter{rs: earlier}
+	if res := Run(context.Background(), cfg); res.Stop != Completed || res.Rows != 50 {
+		t.Fatalf("outcome %+v", res)
+	}
+	if n := api.total.Load(); n != 5 {
+		t.Errorf("calls = %d, want 5 (only the retryable rows)", n)
+	}
+	for i, row := range out.rows {
+		want := CodeOK
+		if i%10 == 7 {
+			want = "InvalidParameter"
+		}
+		if row[colCode] != want {
+			t.Errorf("row %d Code %q, want %q", i, row[colCode], want)
+		}
+		if i%10 == 3 && row[colAttempts] != "1" {
+			t.Errorf("retried row %d Attempts %q", i, row[colAttempts])
+		}
+	}
+}
