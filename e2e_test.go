@@ -660,3 +660,29 @@ func TestE2ERetryFailed(t *testing.T) {
 		t.Errorf("the retry checkpoint was left behind")
 	}
 }
+
+// TestE2ESecondProcessIsRefused: while a job runs, the same job started again stops
+// with a clear error and makes no call.
+func TestE2ESecondProcessIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	writeNumbers(t, in, 3000)
+	srv, env := startSandbox(t, func(c *sandbox.Config) { c.Latency = 20 * time.Millisecond })
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "200", "--progress", "none", in, "-o", out}
+	first := exec.Command(binPath, args...)
+	first.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Process.Kill(); _ = first.Wait() }()
+	waitFor(t, func() bool { return srv.Sandbox().Stats().Billed > 50 })
+	r := runBin(t, env, args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "pid") {
+		t.Errorf("second process: exit %d, want 2 naming the holder\n%s", r.code, r.stderr)
+	}
+	st := runBin(t, nil, "status", out)
+	if st.code != 0 || !strings.Contains(st.stdout, "running now") {
+		t.Errorf("status of a running job: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	}
+}
