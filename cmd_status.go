@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"time"
 
@@ -27,12 +26,13 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErr("status takes one checkpoint (or output) path")
 	}
 	path := pos[0]
-	if _, err := os.Stat(path); err != nil {
-		if _, err2 := os.Stat(path + ".checkpoint"); err2 == nil {
-			path += ".checkpoint"
+	st, err := checkpoint.ReadStatus(path)
+	if err != nil {
+		// An output (or input-less) path: its checkpoint sits beside it.
+		if st2, err2 := checkpoint.ReadStatus(path + ".checkpoint"); err2 == nil {
+			path, st, err = path+".checkpoint", st2, nil
 		}
 	}
-	st, err := checkpoint.ReadStatus(path)
 	if err != nil {
 		return usageErr("%v", err)
 	}

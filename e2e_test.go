@@ -215,9 +215,11 @@ func TestE2ESampleCSVToCSV(t *testing.T) {
 	if r2.code != 1 || !strings.Contains(r2.stderr, "already finished") {
 		t.Errorf("rerun: exit %d\n%s", r2.code, r2.stderr)
 	}
-	st := runBin(t, nil, "status", out+".checkpoint")
-	if st.code != 0 || !strings.Contains(st.stdout, "finished") {
-		t.Errorf("status: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	for _, p := range []string{out + ".checkpoint", out} {
+		st := runBin(t, nil, "status", p)
+		if st.code != 0 || !strings.Contains(st.stdout, "finished") || !strings.Contains(st.stdout, "12 of 12") {
+			t.Errorf("status %s: exit %d\n%s%s", p, st.code, st.stdout, st.stderr)
+		}
 	}
 }
 
