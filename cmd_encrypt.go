@@ -199,7 +199,7 @@ func (o *encryptOptions) readerOptions() readers.Options {
 		HeaderRow:   o.headerRow,
 		Encoding:    o.encoding,
 		Delimiter:   o.delimiterRune,
-		TmpDir:      filepath.Dir(o.output),
+		TmpDir:      os.TempDir(), // spills of large sheets; $TMPDIR moves them
 	}
 }
 
@@ -323,7 +323,7 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 		Encoding:    strings.ToLower(o.outputEncoding),
 		TextColumns: textColumns(o.output, width, phone),
 		SheetName:   "Results",
-		TmpDir:      filepath.Dir(o.output),
+		TmpDir:      os.TempDir(), // spills of large sheets; $TMPDIR moves them
 	}
 }
 
@@ -362,7 +362,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 
 	stats := pipeline.NewStats()
 	if inputLines > 0 && !isXLSX(o.input) {
-		stats.SetTotal(inputLines) // includes the header line: close enough for an ETA
+		stats.SetTotal(max(inputLines-1, 1)) // less the header line; quoted newlines make it an estimate
 	}
 
 	// The checkpoint.
@@ -420,10 +420,17 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	} else {
 		salt = []byte(fp)
 	}
-	if resume != nil && resume.Replay != nil {
-		if c, ok := resume.Replay.(io.Closer); ok {
-			defer c.Close()
+	// Resuming: the primary reader replays the input from the first row, giving every
+	// output row its cells, while a second reader finds the rows still to call.
+	var callSide pipeline.RowSource = src
+	if resume != nil && resume.Spooled > 0 {
+		resume.Replay = src
+		cs, err := openCallSide(o, src, resume.Spooled)
+		if err != nil {
+			return err
 		}
+		defer cs.Close()
+		callSide = cs
 	}
 
 	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
@@ -442,7 +449,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	stopProgress := startProgress(o.progress, o.progressInterval, stats, p, stderr)
 
 	cfg := pipeline.Config{
-		Source:          src,
+		Source:          callSide,
 		Width:           width,
 		Out:             sink,
 		Encrypter:       client,
@@ -514,21 +521,30 @@ func isXLSX(path string) bool {
 	return ext == ".xlsx" || ext == ".xlsm"
 }
 
-// buildResume opens what a resumed run needs: a second reader over the input to
-// regenerate the finished prefix, the recorded answers, and the seed for dedupe.
+// callSideSource is a reader for the rows still to call.
+type callSideSource interface {
+	pipeline.RowSource
+	Close() error
+}
+
+// openCallSide opens the reader that finds the rows to call from row index from on.
+func openCallSide(o *encryptOptions, src readers.Source, from int64) (callSideSource, error) {
+	cs, err := openInput(o)
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// buildResume opens what a resumed run needs: the recorded answers, in order and
+// beyond the ordered prefix, and the seed for dedupe.
 func buildResume(o *encryptOptions, cp *checkpoint.Checkpoint) (*pipeline.Resume, error) {
 	res := &pipeline.Resume{Spooled: cp.Spooled(), Pending: cp.Pending()}
 	if res.Spooled > 0 {
-		replay, err := openInput(o)
-		if err != nil {
-			return nil, err
-		}
 		prefix, err := cp.Prefix()
 		if err != nil {
-			replay.Close()
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read checkpoint: %w", err)}
 		}
-		res.Replay = replay
 		res.Prefix = prefix
 	}
 	res.Known = func(yield func(checkpoint.Result) bool) error {

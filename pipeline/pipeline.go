@@ -176,6 +176,9 @@ type runner struct {
 	jobs     chan *item
 	finished chan *item
 	window   chan struct{}
+	// reachedResume is closed once the reader has found the first row to call (or
+	// ended): the writer holds back the replay of finished rows until then.
+	reachedResume chan struct{}
 
 	mu     sync.Mutex // guards dedupe
 	dedupe *dedupeTable
@@ -185,6 +188,7 @@ type runner struct {
 	fatal    *dytns.Error
 	err      error
 
+	atResume  func()
 	workers   atomic.Int64
 	latencyNs atomic.Int64 // moving average of call latency
 	rndMu     sync.Mutex
@@ -215,14 +219,15 @@ func Run(ctx context.Context, cfg Config) Outcome {
 		cfg.Clock = pacer.System
 	}
 	r := &runner{
-		cfg:      cfg,
-		stats:    cfg.Stats,
-		keyer:    numberKeyer{salt: cfg.Salt},
-		jobs:     make(chan *item, 1024),
-		finished: make(chan *item, 1024),
-		window:   make(chan struct{}, cfg.Window),
-		dedupe:   newDedupeTable(),
-		rnd:      cfg.Rand,
+		cfg:           cfg,
+		stats:         cfg.Stats,
+		keyer:         numberKeyer{salt: cfg.Salt},
+		jobs:          make(chan *item, 1024),
+		finished:      make(chan *item, 1024),
+		window:        make(chan struct{}, cfg.Window),
+		reachedResume: make(chan struct{}),
+		dedupe:        newDedupeTable(),
+		rnd:           cfg.Rand,
 	}
 	if r.rnd == nil {
 		r.rnd = rand.Float64
@@ -264,6 +269,9 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	}
 	go func() {
 		defer close(readDone)
+		var once sync.Once
+		defer once.Do(func() { close(r.reachedResume) })
+		r.atResume = func() { once.Do(func() { close(r.reachedResume) }) }
 		if err := r.read(); err != nil {
 			r.halt(Failed, nil, err)
 		}
@@ -361,7 +369,11 @@ func (r *runner) read() error {
 		}
 		var prev *checkpoint.Result
 		if r.cfg.Prefill != nil {
+			// The source may start past the first row (a resumed pass): skip to it.
 			rec, err := r.cfg.Prefill.Next()
+			for err == nil && rec.Index < row.Index {
+				rec, err = r.cfg.Prefill.Next()
+			}
 			if err != nil {
 				return fmt.Errorf("read the earlier results for row %d: %w", row.Line, err)
 			}
@@ -373,6 +385,7 @@ func (r *runner) read() error {
 		if row.Index < skip {
 			continue
 		}
+		r.atResume()
 		// A slot is taken before anything else so that memory stays bounded even when
 		// every row is settled locally.
 		select {

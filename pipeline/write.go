@@ -13,17 +13,30 @@ import (
 // write is the only goroutine that touches the output: it regenerates the rows an
 // earlier run finished, then puts finished rows back into input order and writes
 // them. It returns the number of rows written.
+//
+// When resuming, every output row takes its cells from the replay reader, and the
+// finished items only contribute results: that lets the call side use a reader that
+// finds the phone numbers beyond the resume point fast, without the other cells.
 func (r *runner) write() (int64, error) {
 	var next int64
-	if res := r.cfg.Resume; res != nil && res.Spooled > 0 {
+	var cells RowSource
+	if res := r.cfg.Resume; res != nil && res.Replay != nil {
+		// Calls come first: the replay waits until the call side has found the resume
+		// point, so the two do not share the CPU before the first new call.
+		select {
+		case <-r.reachedResume:
+		case <-r.stopCtx.Done():
+		}
 		n, err := r.replay(res)
 		if err != nil {
 			return n, err
 		}
-		next = n
+		next, cells = n, res.Replay
 	}
 
 	parked := make(map[int64]*item)
+	var want *readers.Row // the replay row waiting for its result
+	cellsEnded := false
 	for {
 		var it *item
 		var ok bool
@@ -39,10 +52,33 @@ func (r *runner) write() (int64, error) {
 			it, ok = <-r.finished
 		}
 		if !ok {
+			if want != nil && !r.stopped() {
+				return next, fmt.Errorf("row %d of the input got no result: the input seems to have changed during the run", want.Line)
+			}
 			return next, nil
 		}
 		parked[it.row.Index] = it
 		for {
+			if cells != nil && want == nil && !cellsEnded {
+				row, err := cells.Next()
+				switch {
+				case err == io.EOF:
+					cellsEnded = true
+				case err != nil:
+					return next, err
+				default:
+					want = &row
+				}
+			}
+			if cellsEnded {
+				// Rows past the end of the replayed input (a run of blank rows one reader
+				// kept and the other dropped) have nothing to be written with.
+				for idx := range parked {
+					delete(parked, idx)
+					<-r.window
+				}
+				break
+			}
 			x, ok := parked[next]
 			if !ok || !x.done {
 				// An abandoned row ends the in-order output for this run; rows after it
@@ -50,7 +86,14 @@ func (r *runner) write() (int64, error) {
 				break
 			}
 			delete(parked, next)
-			if err := r.emit(x.row, x.res, true); err != nil {
+			row := x.row
+			if want != nil {
+				if want.Index != x.row.Index || want.Line != x.row.Line {
+					return next, fmt.Errorf("internal error: the two readers of the input disagree at row %d (line %d vs %d)", next, want.Line, x.row.Line)
+				}
+				row, want = *want, nil
+			}
+			if err := r.emit(row, x.res, true); err != nil {
 				return next, err
 			}
 			<-r.window
@@ -62,8 +105,11 @@ func (r *runner) write() (int64, error) {
 // replay writes rows 0..Spooled-1 from a second pass over the input and the recorded
 // results, while the workers are already busy with new rows.
 func (r *runner) replay(res *Resume) (int64, error) {
-	if res.Replay == nil || res.Prefix == nil {
-		return 0, errors.New("resume without a replay reader")
+	if res.Spooled == 0 {
+		return 0, nil
+	}
+	if res.Prefix == nil {
+		return 0, errors.New("resume without the recorded results")
 	}
 	var n int64
 	for n < res.Spooled {
