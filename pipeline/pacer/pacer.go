@@ -64,6 +64,11 @@ const (
 	// for about one latency after a decrease; do not grow before they are
 	// through.
 	noGrowthAfterThrottle = second
+	// decreaseAfter throttles within one second are needed to lower the rate:
+	// a lone throttle is scheduling jitter at the edge of the window (its retry
+	// absorbs it), and a 10% cut for it would cost far more quota than it saves.
+	// Running over the quota throttles many calls a second.
+	decreaseAfter = 2
 
 	// A throttle streak of at least probeStreak calls lasting probeAfter with
 	// no success in between means the quota is gone (per-minute quota,
@@ -168,6 +173,8 @@ type Pacer struct {
 	wakeCancel    context.CancelFunc
 
 	lastDecrease int64
+	recentStart  int64 // start of the 1 s span recentCount counts throttles in
+	recentCount  int
 	growFrom     int64
 	streak       int
 	streakStart  int64
@@ -219,6 +226,7 @@ func New(cfg Config) *Pacer {
 	p.res = newRing(cfg.QPS)
 	p.act = newRing(cfg.QPS)
 	p.lastDecrease = math.MinInt64 / 2
+	p.recentStart = math.MinInt64 / 2
 	p.setRateLocked(float64(cfg.QPS))
 	return p
 }
@@ -404,7 +412,11 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.streakStart = now
 	}
 	p.streak++
-	if now-p.lastDecrease >= second {
+	if now-p.recentStart >= second {
+		p.recentStart, p.recentCount = now, 0
+	}
+	p.recentCount++
+	if p.recentCount >= decreaseAfter && now-p.lastDecrease >= second {
 		p.lastDecrease = now
 		p.setRateLocked(p.rate * decreaseFactor)
 	}

@@ -105,7 +105,8 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 		{500 * time.Millisecond, 10, 900}, // still inside the second
 		{499 * time.Millisecond, 1, 900},  // 999 ms after the decrease
 		{1 * time.Millisecond, 3, 810},    // a full second later
-		{10 * time.Second, 1, 729},        // no pile-up of missed decreases
+		{10 * time.Second, 1, 810},        // a lone throttle is jitter, not overload
+		{time.Second, 2, 729},             // two in a second: overload; no pile-up of missed decreases
 	}
 	for i, s := range steps {
 		clk.Advance(s.advance)
@@ -121,6 +122,7 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 	for range 100 {
 		clk.Advance(time.Second)
 		p.Throttled(0)
+		p.Throttled(0)
 		p.Succeeded()
 	}
 	if got := p.Rate(); got != 20 {
@@ -131,6 +133,7 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 func TestRecovery(t *testing.T) {
 	clk := NewFakeClock(epoch0)
 	p := New(Config{QPS: 1000, Clock: clk})
+	p.Throttled(0)
 	p.Throttled(0) // 900, no growth for 1 s
 	steps := []struct {
 		advance time.Duration
@@ -149,7 +152,7 @@ func TestRecovery(t *testing.T) {
 			t.Fatalf("step %d: rate %.3f, want %.3f", i, got, s.want)
 		}
 	}
-	if s := p.Stats(); s.Throttles != 1 || s.Successes != 5 {
+	if s := p.Stats(); s.Throttles != 2 || s.Successes != 5 {
 		t.Errorf("Stats = %+v", s)
 	}
 }
