@@ -24,6 +24,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/dytnsapi"
 )
 
@@ -59,11 +60,14 @@ type Config struct {
 //
 // The SDK client is not (DoAction rewrites its own timeout and transport settings on
 // every call), so Client keeps a free list of SDK clients: each call checks one out,
-// so an SDK client is only ever used by one goroutine at a time. All of them share one
-// *http.Transport, hidden behind a per-client RoundTripper so that the SDK's
-// type assertions to *http.Transport fail and it never mutates the shared pool.
+// so an SDK client is only ever used by one goroutine at a time. Each SDK client owns
+// one keep-alive connection through a connTransport (see conn.go for why), or, when
+// the environment routes the endpoint through a proxy, all share one *http.Transport.
+// Either way the SDK sees a RoundTripper that is not an *http.Transport, so its type
+// assertions fail and it never mutates transport settings.
 type Client struct {
 	endpoint       string
+	host           string // endpoint without the port
 	region         string
 	scheme         string
 	authCode       string
@@ -73,6 +77,9 @@ type Client struct {
 	uaExtra        string
 	creds          credentials.CredentialsProvider
 	transport      *http.Transport
+	// ownConns: each SDK client talks through its own connTransport (no proxy is
+	// configured for the endpoint); otherwise all share transport.
+	ownConns bool
 
 	free    chan *sdkClient
 	newMu   sync.Mutex // SDK client construction touches package globals (dytnsapi.EndpointMap)
@@ -81,8 +88,17 @@ type Client struct {
 
 // sdkClient is one SDK client plus the RoundTripper that records its last response.
 type sdkClient struct {
-	api *dytnsapi.Client
-	rec *recorder
+	api  *dytnsapi.Client
+	rec  *recorder
+	conn *connTransport // nil when calls go through the shared transport
+}
+
+// closeConn closes the SDK client's own connection, if it has one; only while no call
+// is using sc.
+func (sc *sdkClient) closeConn() {
+	if sc.conn != nil {
+		sc.conn.CloseIdleConnections()
+	}
 }
 
 // recorder remembers the last response's status and headers so that Encrypt can read
@@ -157,6 +173,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.transport = newTransport(host, c.connectTimeout, maxConns)
+	c.ownConns = c.transport.Proxy == nil || noProxyFor(c.transport, c.scheme, endpoint)
+	c.host = host
 	c.free = make(chan *sdkClient, maxConns)
 	return c, nil
 }
@@ -283,13 +301,41 @@ func newTransport(host string, connectTimeout time.Duration, maxConns int) *http
 // Scheme is "http" for a loopback endpoint, "https" otherwise.
 func (c *Client) Scheme() string { return c.scheme }
 
+// noProxyFor: the environment's proxy settings do not route the endpoint through a
+// proxy, so calls may use connTransport, which never speaks to proxies.
+func noProxyFor(t *http.Transport, scheme, endpoint string) bool {
+	u, err := t.Proxy(&http.Request{URL: &url.URL{Scheme: scheme, Host: endpoint}})
+	return err == nil && u == nil
+}
+
 // Close closes idle connections. The Client stays usable; new calls dial again.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.transport.CloseIdleConnections()
+	var idle []*sdkClient
+	for len(idle) < cap(c.free) {
+		select {
+		case sc := <-c.free:
+			sc.closeConn()
+			idle = append(idle, sc)
+			continue
+		default:
+		}
+		break
+	}
+	for _, sc := range idle {
+		c.put(sc)
+	}
+}
 
 func (c *Client) newSDKClient() (*sdkClient, error) {
 	c.newMu.Lock()
 	defer c.newMu.Unlock()
+	var conn *connTransport
 	rec := &recorder{rt: c.transport}
+	if c.ownConns {
+		conn = newConnTransport(c.scheme, c.endpoint, c.host, c.connectTimeout, c.timeout, c.transport)
+		rec.rt = conn
+	}
 	conf := sdk.NewConfig()
 	conf.AutoRetry = false // the caller retries, through its rate limiter
 	conf.Scheme = c.scheme
@@ -305,13 +351,21 @@ func (c *Client) newSDKClient() (*sdkClient, error) {
 	// The SDK copies the read timeout into http.Client.Timeout on every call, which
 	// bounds the whole call including the body; the connect timeout lives on our dialer
 	// because the SDK only applies its own to a bare *http.Transport.
+	//
+	// With a connTransport the timeout is enforced there instead (as a deadline on the
+	// connection, body included) and the http.Client gets a negative one, which net/http
+	// treats as none: a positive Timeout on a RoundTripper that is not net/http's own
+	// makes every call start a timer goroutine and a deadline context, ~10 µs per call.
 	api.SetReadTimeout(c.timeout)
+	if conn != nil {
+		api.SetReadTimeout(-1)
+	}
 	api.SetConnectTimeout(c.connectTimeout)
 	if c.uaKey != "" {
 		api.AppendUserAgent(c.uaKey, c.uaValue)
 	}
 	c.created.Add(1)
-	return &sdkClient{api: api, rec: rec}, nil
+	return &sdkClient{api: api, rec: rec, conn: conn}, nil
 }
 
 func (c *Client) get() (*sdkClient, error) {
@@ -327,6 +381,7 @@ func (c *Client) put(sc *sdkClient) {
 	select {
 	case c.free <- sc:
 	default: // more idle SDK clients than we keep connections for: let it go
+		sc.closeConn()
 	}
 }
 
@@ -360,6 +415,7 @@ func (c *Client) Encrypt(ctx context.Context, req Request) (Response, error) {
 	resp, err, panicVal := call(sc.api, r)
 	if panicVal != nil {
 		// The SDK client may be half-way through mutating itself: drop it.
+		sc.closeConn()
 		return Response{}, &Error{
 			Code:       CodePanic,
 			Message:    sanitize(fmt.Sprintf("SDK panicked on the response: %v", panicVal), c.authCode, req.Number),
@@ -374,17 +430,21 @@ func (c *Client) Encrypt(ctx context.Context, req Request) (Response, error) {
 	return c.result(req, resp, err, status, header)
 }
 
-func call(api *dytnsapi.Client, r *dytnsapi.PhoneNumberEncryptRequest) (resp *dytnsapi.PhoneNumberEncryptResponse, err error, panicVal any) {
+// call sends r through the SDK's DoAction, which is what api.PhoneNumberEncrypt does,
+// but with a CommonResponse: the SDK then skips its reflective decode into the typed
+// response, which we never read (decode parses the body more forgivingly).
+func call(api *dytnsapi.Client, r *dytnsapi.PhoneNumberEncryptRequest) (resp *responses.CommonResponse, err error, panicVal any) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicVal = p
 		}
 	}()
-	resp, err = api.PhoneNumberEncrypt(r)
+	resp = responses.NewCommonResponse()
+	err = api.DoAction(r, resp)
 	return resp, err, nil
 }
 
-func (c *Client) result(req Request, resp *dytnsapi.PhoneNumberEncryptResponse, err error, status int, header http.Header) (Response, error) {
+func (c *Client) result(req Request, resp *responses.CommonResponse, err error, status int, header http.Header) (Response, error) {
 	if err != nil {
 		var se *sdkerrors.ServerError
 		var ce *sdkerrors.ClientError
@@ -418,7 +478,7 @@ func (c *Client) result(req Request, resp *dytnsapi.PhoneNumberEncryptResponse, 
 	if resp == nil {
 		return Response{}, &Error{Code: CodeEmpty, Message: "the SDK returned no response", HTTPStatus: status, Class: Retryable}
 	}
-	return c.decode(req, resp.GetHttpContentBytes(), resp.GetHttpStatus(), header)
+	return c.decode(req, resp.GetHttpContentString(), resp.GetHttpContentBytes(), resp.GetHttpStatus(), header)
 }
 
 // flexString accepts a JSON string, number, bool or null: the gateway has been seen
@@ -478,9 +538,22 @@ type wireBody struct {
 	Data      wireData   `json:"Data"`
 }
 
-func (c *Client) decode(req Request, body []byte, status int, header http.Header) (Response, error) {
+// parseBody: the common shape without reflection, anything else through encoding/json.
+func parseBody(text string, body []byte) (wireBody, error) {
 	var w wireBody
-	if err := json.Unmarshal(body, &w); err != nil || len(bytes.TrimSpace(body)) == 0 {
+	if parseFast(text, body, &w) {
+		return w, nil
+	}
+	w = wireBody{} // parseFast may have filled some fields before giving up
+	err := json.Unmarshal(body, &w)
+	return w, err
+}
+
+// decode reads the body; text and body hold the same bytes (the SDK keeps both), so
+// the fast path can return substrings of text without copying.
+func (c *Client) decode(req Request, text string, body []byte, status int, header http.Header) (Response, error) {
+	w, err := parseBody(text, body)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
 		what := "empty body"
 		if len(bytes.TrimSpace(body)) > 0 {
 			what = fmt.Sprintf("body is not the expected JSON (%d bytes): %s", len(body), body)
