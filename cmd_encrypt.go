@@ -352,11 +352,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	}
 	client, err := dytns.New(ep.cfg)
 	if err != nil {
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			return err
-		}
-		return &exitError{code: exitUsage, err: err}
+		return asConfigError(err)
 	}
 	defer client.Close()
 
@@ -382,11 +378,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		}
 		cp, err = checkpoint.Open(o.checkpointPath, want, o.restart)
 		if err != nil {
-			var ec exitCoder
-			if errors.As(err, &ec) {
-				return err
-			}
-			return &exitError{code: exitUsage, err: err}
+			return asConfigError(err)
 		}
 		defer cp.Close()
 		if n := cp.TornBytes(); n > 0 {
@@ -584,11 +576,7 @@ func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Met
 	want.Salt = cp.Meta().Salt // dedupe keys must match the finished run's
 	rcp, err := checkpoint.Open(retryPath(o), want, false)
 	if err != nil {
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			return nil, nil, nil, err
-		}
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, asConfigError(err)
 	}
 	var retryable int64
 	for code, n := range cp.Counts() {

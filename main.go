@@ -153,6 +153,16 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 func (e *exitError) ExitCode() int { return e.code }
 
+// asConfigError keeps an error's own exit code, or makes it a usage/configuration
+// error (exit 2).
+func asConfigError(err error) error {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return err
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
