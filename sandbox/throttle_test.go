@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,5 +115,48 @@ func TestSlidingNeverExceeds(t *testing.T) {
 	}
 	if len(admitted) < 100 {
 		t.Fatalf("only %d admitted", len(admitted))
+	}
+}
+
+// TestThrottleBurstAtFullQuota: 2000 concurrent valid requests inside one second at
+// QPS 1000 get exactly 1000 answers OK and 1000 System.LimitControl, and the stats
+// say so, for both window kinds.
+func TestThrottleBurstAtFullQuota(t *testing.T) {
+	for _, window := range []string{WindowFixed, WindowSliding} {
+		t.Run(window, func(t *testing.T) {
+			c := newClock(fixedTime.Truncate(time.Second).Add(300 * time.Millisecond))
+			cfg := fixedConfig(c)
+			cfg.QPS = 1000
+			cfg.Window = window
+			sb, ts := serve(t, cfg)
+			codes := make(chan string, 2000)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 64)
+			for i := range 2000 {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					p := params(DefaultAccessKeyID, c.Now())
+					p.Set("InputNumber", "139"+strconv.Itoa(10000000+i))
+					r := doReq(t, nil, newRequest(t, ts.URL, viaQueryGET, sign(http.MethodGet, p, DefaultAccessKeySecret)))
+					codes <- r.code()
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			count := map[string]int{}
+			for code := range codes {
+				count[code]++
+			}
+			if count["OK"] != 1000 || count[DefaultThrottleCode] != 1000 {
+				t.Errorf("answers = %v, want 1000 OK and 1000 %s", count, DefaultThrottleCode)
+			}
+			st := sb.Stats()
+			if st.Billed != 1000 || st.Throttled != 1000 || st.Requests != 2000 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
 	}
 }
