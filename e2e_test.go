@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"dytnsbatch/sandbox"
 )
@@ -686,5 +687,103 @@ func TestE2ESecondProcessIsRefused(t *testing.T) {
 	st := runBin(t, nil, "status", out)
 	if st.code != 0 || !strings.Contains(st.stdout, "running now") {
 		t.Errorf("status of a running job: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	}
+}
+
+func TestE2EDryRunCallsNothing(t *testing.T) {
+	srv, env := startSandbox(t, nil)
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "dry.json")
+	r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--dry-run", "--report", rep, "samples/customers.xlsx")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := srv.Sandbox().Stats().Requests; n != 0 {
+		t.Errorf("--dry-run made %d calls", n)
+	}
+	var got struct {
+		Rows          int64            `json:"rows"`
+		Sendable      int64            `json:"rows_sendable"`
+		BillableCalls int64            `json:"billable_calls"`
+		Rejected      map[string]int64 `json:"rejected"`
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != 12 || got.Sendable != 8 || got.BillableCalls != 7 ||
+		got.Rejected["Input.InvalidNumber"] != 2 || got.Rejected["Input.Empty"] != 1 || got.Rejected["Input.PrecisionLost"] != 1 {
+		t.Errorf("dry run report = %+v", got)
+	}
+	if strings.Contains(r.stderr, "13912345678") {
+		t.Errorf("dry run printed a full number:\n%s", r.stderr)
+	}
+	if _, err := os.Stat("samples/customers.encrypted.xlsx"); err == nil {
+		t.Errorf("--dry-run wrote an output file")
+	}
+}
+
+// TestE2EGBKInGB18030Out: a CSV saved by Excel on zh-CN Windows (GBK, CRLF, numbers as
+// text) in, a GB18030 CSV without BOM out for an old consumer.
+func TestE2EGBKInGB18030Out(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "excel-gbk.csv")
+	text := "姓名,联系电话,备注\r\n张三,139 1234 5678,老客户\r\n李四,+86-138-0000-1111,\r\n"
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, []byte(gbk), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.csv")
+	r := runBin(t, nil, "encrypt", "--sandbox", "--output-encoding", "gb18030", in, "-o", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
+		t.Errorf("GB18030 output starts with a UTF-8 BOM")
+	}
+	utf, err := simplifiedchinese.GB18030.NewDecoder().Bytes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(utf)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "姓名" || rows[1][0] != "张三" || rows[1][6] != "OK" || rows[2][6] != "OK" {
+		t.Errorf("output = %q", rows)
+	}
+}
+
+func TestE2EMaxDurationStopsAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	writeNumbers(t, in, 3000)
+	srv, env := startSandbox(t, func(c *sandbox.Config) { c.Latency = 10 * time.Millisecond })
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "500", "--progress", "none", in, "-o", out}
+	r := runBin(t, env, append(args, "--max-duration", "1s")...)
+	if r.code != 4 || !strings.Contains(r.stderr, "max-duration") {
+		t.Fatalf("exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	first := srv.Sandbox().Stats().Billed
+	if first == 0 || first >= 3000 {
+		t.Fatalf("billed %d in the first window", first)
+	}
+	if r := runBin(t, env, args...); r.code != 0 {
+		t.Fatalf("next night: exit %d\n%s", r.code, r.stderr)
+	}
+	checkAllOK(t, out, 3000, nil)
+	if billed := srv.Sandbox().Stats().Billed; billed > 3000+64 {
+		t.Errorf("billed %d for 3000 rows", billed)
 	}
 }
