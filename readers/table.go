@@ -110,6 +110,7 @@ type table struct {
 	rr        recordReader
 	header    []string
 	headerRow int // 0 when the file has no header row
+	firstLine int // line of the data row with Index 0; 0 when there is none
 	phoneCol  int
 	outIDCol  int // -1 when none
 	buf       []record
@@ -201,6 +202,9 @@ func (t *table) detect(opts Options) error {
 	}
 	if err := t.fill(sampleRows); err != nil {
 		return err
+	}
+	if len(t.buf) > 0 {
+		t.firstLine = t.buf[0].line
 	}
 
 	var err error

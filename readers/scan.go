@@ -1,0 +1,746 @@
+package readers
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ErrNoScanner is returned by OpenPhoneScanner for formats it does not speed up
+// (CSV/TSV/TXT): skipping there is fast already, so use Open.
+var ErrNoScanner = errors.New("no fast phone scanner for this format; read it with Open")
+
+// PhoneScanner yields, in file order, the data rows of an XLSX sheet from a
+// given Index on, with Index, Sheet, Line, Phone, OutID and Err set and Cells
+// nil. Next returns io.EOF after the last row.
+type PhoneScanner interface {
+	Next() (Row, error)
+	Close() error
+}
+
+// OpenPhoneScanner opens the sheet described by l (from LayoutOf on a Source
+// returned by Open) and positions it on the data row with Index from, so that a
+// resumed job reaches row 900,000 of a 1,000,000-row sheet in about a second
+// instead of walking every row through excelize.
+//
+// It yields exactly the rows, Index and Line that Open's Source yields from
+// that Index on: gap and blank rows in place, blank rows after the last
+// non-blank row dropped. Phone is the raw cell value, as Row.Phone from Open;
+// Err is set for a phone formula without a cached value, as from Open. OutID
+// is the raw cell value too: the same as Open's for text cells, but for a
+// number, date or boolean cell the stored value ("45292", "1") rather than the
+// formatted text Open echoes.
+//
+// For CSV/TSV/TXT layouts it returns ErrNoScanner.
+func OpenPhoneScanner(l Layout, from int64) (PhoneScanner, error) {
+	if l.Sheet == "" {
+		return nil, ErrNoScanner
+	}
+	if l.FirstLine < 1 {
+		return nil, fmt.Errorf("phone scanner for %s: layout has no first data row", l.Path)
+	}
+	from = max(from, 0)
+	s := &phoneScanner{l: l, outCol: l.OutIDCol}
+	if from > int64(excelize.TotalRows) {
+		s.done = true
+		s.nextLine = math.MaxInt
+		return s, nil
+	}
+	target := l.FirstLine + int(from)
+	s.nextLine = target
+	if err := s.open(target); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+type phoneScanner struct {
+	l      Layout
+	outCol int
+	f      *os.File
+	zr     *zip.Reader
+	rc     io.ReadCloser
+	dec    *xml.Decoder
+	sst    *sharedStrings // loaded on the first shared-string cell that matters
+	// nextLine is the Excel row of the next row to hand out; curRow is the
+	// number of the last <row> parsed (rows without an r attribute follow it).
+	nextLine int
+	curRow   int
+	pending  *Row // a non-blank row waiting for the blank rows before it
+	done     bool
+	err      error
+	stack    []string
+	vbuf     []byte
+	isbuf    []byte
+}
+
+func (s *phoneScanner) wrap(row int, err error) error {
+	return &InputError{Path: s.l.Path, Sheet: s.l.Sheet, Row: row, Err: err}
+}
+
+func (s *phoneScanner) open(target int) error {
+	f, err := os.Open(s.l.Path)
+	if err != nil {
+		return s.wrap(0, err)
+	}
+	s.f = f
+	st, err := f.Stat()
+	if err != nil {
+		return s.wrap(0, err)
+	}
+	if s.zr, err = zip.NewReader(f, st.Size()); err != nil {
+		return s.wrap(0, fmt.Errorf("not a readable .xlsx file: %w", err))
+	}
+	part, err := sheetPart(s.zr, s.l.Sheet)
+	if err != nil {
+		return s.wrap(0, err)
+	}
+	for _, zf := range s.zr.File {
+		if strings.EqualFold(zf.Name, part) {
+			if s.rc, err = zf.Open(); err != nil {
+				return s.wrap(0, fmt.Errorf("open %s: %w", part, err))
+			}
+			break
+		}
+	}
+	if s.rc == nil {
+		return s.wrap(0, fmt.Errorf("sheet part %s missing", part))
+	}
+	sk := &skipper{r: s.rc, buf: make([]byte, 0, skipBufSize)}
+	rest, prev, found, err := sk.skipTo(target)
+	if err != nil {
+		return s.wrap(0, fmt.Errorf("skip to row %d: %w", target, err))
+	}
+	if !found {
+		s.done = true
+		return nil
+	}
+	s.curRow = prev
+	s.dec = xml.NewDecoder(io.MultiReader(bytes.NewReader(rest), s.rc))
+	return nil
+}
+
+func (s *phoneScanner) Close() error {
+	if s.rc != nil {
+		s.rc.Close()
+		s.rc = nil
+	}
+	if s.f != nil {
+		err := s.f.Close()
+		s.f = nil
+		return err
+	}
+	return nil
+}
+
+func (s *phoneScanner) Next() (Row, error) {
+	for {
+		if s.pending != nil {
+			if s.nextLine < s.pending.Line {
+				r := Row{Index: int64(s.nextLine - s.l.FirstLine), Sheet: s.l.Sheet, Line: s.nextLine}
+				s.nextLine++
+				return r, nil
+			}
+			r := *s.pending
+			s.pending = nil
+			s.nextLine = r.Line + 1
+			return r, nil
+		}
+		if s.err != nil {
+			return Row{}, s.err
+		}
+		if s.done {
+			// Blank rows not followed by a non-blank row are trailing: dropped.
+			return Row{}, io.EOF
+		}
+		row, blank, err := s.parseRow()
+		if err == io.EOF {
+			s.done = true
+			continue
+		}
+		if err != nil {
+			s.err = s.wrap(s.curRow, fmt.Errorf("read row: %w", err))
+			return Row{}, s.err
+		}
+		if blank || row.Line < s.nextLine {
+			continue
+		}
+		row.Index = int64(row.Line - s.l.FirstLine)
+		s.pending = &row
+	}
+}
+
+// scanCell is what one <c> held, as far as the scanner cares.
+type scanCell struct {
+	col       int
+	typ       string
+	hasF      bool
+	hasIS     bool
+	valueText bool // non-space character data inside <v> or <is>
+}
+
+// parseRow reads the next <row> element. blank means no cell in it has a
+// value or a formula: the test excelize's iterator applies when it builds the
+// row's slice, which is what table.go's blankness rests on.
+func (s *phoneScanner) parseRow() (row Row, blank bool, err error) {
+	for {
+		tok, err := s.dec.RawToken()
+		if err != nil {
+			return Row{}, false, err
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			if el.Name.Local == "row" {
+				num := s.curRow + 1
+				if n, err := strconv.Atoi(attr(el, "r")); err == nil && n != 0 {
+					num = n
+				}
+				s.curRow = num
+				return s.parseCells(num)
+			}
+		case xml.EndElement:
+			if el.Name.Local == "sheetData" {
+				return Row{}, false, io.EOF
+			}
+		}
+	}
+}
+
+func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
+	row := Row{Sheet: s.l.Sheet, Line: line}
+	nonBlank := false
+	var deferred []int // shared-string indexes whose emptiness decides blankness
+	var c scanCell
+	col := -1
+	s.stack = s.stack[:0]
+	for {
+		tok, err := s.dec.RawToken()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return Row{}, false, err
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			name := el.Name.Local
+			if len(s.stack) == 0 && name == "c" {
+				col++
+				if ref := attr(el, "r"); ref != "" {
+					cn, _, err := excelize.CellNameToCoordinates(ref)
+					if err != nil {
+						return Row{}, false, err
+					}
+					col = cn - 1
+				}
+				c = scanCell{col: col, typ: attr(el, "t")}
+				s.vbuf, s.isbuf = s.vbuf[:0], s.isbuf[:0]
+			}
+			if len(s.stack) == 1 && s.stack[0] == "c" {
+				switch name {
+				case "f":
+					c.hasF = true
+				case "v":
+					s.vbuf = s.vbuf[:0]
+				case "is":
+					c.hasIS = true
+					s.isbuf = s.isbuf[:0]
+				}
+			}
+			s.stack = append(s.stack, name)
+		case xml.CharData:
+			if len(s.stack) < 2 || s.stack[0] != "c" {
+				continue
+			}
+			in := s.stack[1]
+			if in != "v" && in != "is" {
+				continue
+			}
+			if len(bytes.TrimSpace(el)) > 0 {
+				c.valueText = true
+			}
+			switch {
+			case len(s.stack) == 2 && in == "v":
+				s.vbuf = append(s.vbuf, el...)
+			case in == "is" && (len(s.stack) == 3 && s.stack[2] == "t" ||
+				len(s.stack) == 4 && s.stack[2] == "r" && s.stack[3] == "t"):
+				s.isbuf = append(s.isbuf, el...)
+			}
+		case xml.EndElement:
+			if len(s.stack) == 0 { // </row>
+				if !nonBlank && len(deferred) > 0 {
+					sst, err := s.sharedStrings()
+					if err != nil {
+						return Row{}, false, err
+					}
+					for _, i := range deferred {
+						if v, _ := sst.get(i); v != "" {
+							nonBlank = true
+							break
+						}
+					}
+				}
+				return row, !nonBlank, nil
+			}
+			s.stack = s.stack[:len(s.stack)-1]
+			if len(s.stack) != 0 {
+				continue
+			}
+			// </c>
+			wanted := c.col == s.l.PhoneCol || c.col == s.outCol
+			var val string
+			nonEmpty := false // for cells whose value is not kept
+			switch {
+			case c.typ == "s":
+				if len(s.vbuf) == 0 {
+					break
+				}
+				idx, _ := strconv.Atoi(strings.TrimSpace(string(s.vbuf)))
+				if !wanted && !nonBlank && !c.hasF {
+					deferred = append(deferred, idx)
+					break
+				}
+				if wanted {
+					sst, err := s.sharedStrings()
+					if err != nil {
+						return Row{}, false, err
+					}
+					val, _ = sst.get(idx)
+				}
+			case c.typ == "inlineStr" && c.hasIS:
+				if len(s.isbuf) > 0 {
+					val = bstrUnmarshal(string(s.isbuf))
+				}
+			default:
+				nonEmpty = len(s.vbuf) > 0
+				if wanted {
+					val = string(s.vbuf)
+				}
+			}
+			if val != "" || nonEmpty || c.hasF {
+				nonBlank = true
+			}
+			if c.col == s.l.PhoneCol {
+				row.Phone, row.Err = val, nil
+				if c.hasF && val == "" && !c.valueText {
+					cell, _ := excelize.CoordinatesToCellName(c.col+1, line)
+					row.Err = fmt.Errorf("sheet %s cell %s: %w", s.l.Sheet, cell, errNoCache)
+				}
+			}
+			if c.col == s.outCol {
+				row.OutID = val
+			}
+		}
+	}
+}
+
+func (s *phoneScanner) sharedStrings() (*sharedStrings, error) {
+	if s.sst == nil {
+		sst, err := loadSharedStrings(s.zr)
+		if err != nil {
+			return nil, fmt.Errorf("read shared strings: %w", err)
+		}
+		s.sst = sst
+	}
+	return s.sst, nil
+}
+
+// skipBufSize is large so that bytes.Index runs over long stretches between
+// refills. A variable so that tests can force refills at every position.
+var skipBufSize = 4 << 20
+
+const lookBehind = 64
+
+// skipper finds a <row> start tag by plain byte search over the decompressed
+// sheet, without tokenising anything.
+type skipper struct {
+	r   io.Reader
+	buf []byte
+	pos int
+	eof bool
+}
+
+// fill moves the unread bytes to the front and reads more; false at EOF with
+// nothing new read.
+func (k *skipper) fill() (bool, error) {
+	if k.eof {
+		return false, nil
+	}
+	// A little is kept before pos so that a caller can look behind a match.
+	start := max(0, k.pos-lookBehind)
+	n := copy(k.buf[:cap(k.buf)], k.buf[start:])
+	k.buf, k.pos = k.buf[:n], k.pos-start
+	got := false
+	for len(k.buf) < cap(k.buf) {
+		m, err := k.r.Read(k.buf[len(k.buf):cap(k.buf)])
+		k.buf = k.buf[:len(k.buf)+m]
+		got = got || m > 0
+		if err == io.EOF {
+			k.eof = true
+			break
+		}
+		if err != nil {
+			return got, err
+		}
+		if m > 0 && len(k.buf) > cap(k.buf)/2 {
+			break
+		}
+	}
+	return got, nil
+}
+
+// find moves pos to the next occurrence of pat; false at EOF.
+func (k *skipper) find(pat []byte) (bool, error) {
+	for {
+		if i := bytes.Index(k.buf[k.pos:], pat); i >= 0 {
+			k.pos += i
+			return true, nil
+		}
+		k.pos = max(k.pos, len(k.buf)-len(pat)+1)
+		if more, err := k.fill(); err != nil || !more {
+			return false, err
+		}
+	}
+}
+
+// tagAt returns the tag starting at pos, up to and including '>'.
+func (k *skipper) tagAt() ([]byte, error) {
+	for {
+		if i := bytes.IndexByte(k.buf[k.pos:], '>'); i >= 0 {
+			return k.buf[k.pos : k.pos+i+1], nil
+		}
+		if more, err := k.fill(); err != nil {
+			return nil, err
+		} else if !more {
+			return nil, io.ErrUnexpectedEOF
+		}
+	}
+}
+
+// skipTo stops at the first <row> numbered target or more, numbering rows the
+// way excelize does (r attribute, else previous+1). rest holds the unread
+// bytes from that row's '<' on (the remainder follows in k.r); prev is the
+// number of the row before it.
+func (k *skipper) skipTo(target int) (rest []byte, prev int, found bool, err error) {
+	// The start tag of sheetData tells the namespace prefix, if any ("x:").
+	if ok, err := k.find([]byte("sheetData")); err != nil || !ok {
+		return nil, 0, false, err
+	}
+	lt := bytes.LastIndexByte(k.buf[:k.pos], '<')
+	if lt < 0 {
+		return nil, 0, false, errors.New("malformed sheetData tag")
+	}
+	pat := append([]byte("<"), k.buf[lt+1:k.pos]...)
+	pat = append(pat, "row"...)
+	cur := 0
+	for {
+		ok, err := k.find(pat)
+		if err != nil || !ok {
+			return nil, 0, false, err
+		}
+		tag, err := k.tagAt()
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if len(tag) <= len(pat) || !isTagNameEnd(tag[len(pat)]) {
+			k.pos += len(pat) // <rowBreaks> and the like
+			continue
+		}
+		num := cur + 1
+		if n, err := strconv.Atoi(string(tagAttr(tag[len(pat):], "r"))); err == nil && n != 0 {
+			num = n
+		}
+		if num >= target {
+			return k.buf[k.pos:], cur, true, nil
+		}
+		cur = num
+		k.pos += len(tag)
+	}
+}
+
+func isTagNameEnd(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '>' || b == '/'
+}
+
+// tagAttr returns the raw value of attribute name (no prefix) in the
+// attribute text of a start tag; nil when absent.
+func tagAttr(attrs []byte, name string) []byte {
+	for len(attrs) > 0 {
+		i := 0
+		for i < len(attrs) && (isTagNameEnd(attrs[i]) && attrs[i] != '>' && attrs[i] != '/') {
+			i++
+		}
+		attrs = attrs[i:]
+		eq := bytes.IndexByte(attrs, '=')
+		if eq < 0 {
+			return nil
+		}
+		key := bytes.TrimSpace(attrs[:eq])
+		attrs = bytes.TrimLeft(attrs[eq+1:], " \t\r\n")
+		if len(attrs) == 0 || attrs[0] != '"' && attrs[0] != '\'' {
+			return nil
+		}
+		end := bytes.IndexByte(attrs[1:], attrs[0])
+		if end < 0 {
+			return nil
+		}
+		val := attrs[1 : 1+end]
+		attrs = attrs[end+2:]
+		if string(key) == name {
+			return val
+		}
+	}
+	return nil
+}
+
+// sharedStrings is the shared-string table in one arena: string i is
+// arena[off[i]:off[i+1]]. A million strings cost the text plus 4 bytes each.
+type sharedStrings struct {
+	arena []byte
+	off   []uint32
+}
+
+func (s *sharedStrings) get(i int) (string, bool) {
+	if i < 0 || i+1 >= len(s.off) {
+		return "", false // excelize reads an out-of-range index as ""
+	}
+	return string(s.arena[s.off[i]:s.off[i+1]]), true
+}
+
+// loadSharedStrings reads xl/sharedStrings.xml the way excelize does: each
+// <si> is its <t> followed by the <t> of each rich-text run (phonetic runs
+// left out), with _xHHHH_ escapes decoded. A missing part is an empty table.
+//
+// encoding/xml needs about 2.5 s for two million strings, so plain items (no
+// entity, CDATA, comment, CR or phonetic run) are cut out by byte search and
+// only the rest go through the decoder.
+func loadSharedStrings(zr *zip.Reader) (*sharedStrings, error) {
+	const name = "xl/sharedStrings.xml"
+	var zf *zip.File
+	for _, f := range zr.File {
+		if strings.ReplaceAll(f.Name, `\`, "/") == name {
+			zf = f
+			break
+		}
+	}
+	if zf == nil {
+		return &sharedStrings{off: []uint32{0}}, nil
+	}
+	s, ok, err := loadSharedStringsFast(zf)
+	if err != nil || ok {
+		return s, err
+	}
+	return loadSharedStringsXML(zf)
+}
+
+// loadSharedStringsFast returns ok false when the part uses a namespace prefix
+// or an item does not fit the buffer; the caller then decodes it fully.
+func loadSharedStringsFast(zf *zip.File) (*sharedStrings, bool, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, false, err
+	}
+	defer rc.Close()
+	s := &sharedStrings{off: []uint32{0}}
+	k := &skipper{r: rc, buf: make([]byte, 0, skipBufSize)}
+	if ok, err := k.find([]byte("<sst")); err != nil || !ok || k.pos+4 >= len(k.buf) || !isTagNameEnd(k.buf[k.pos+4]) {
+		return nil, false, err
+	}
+	siEnd := []byte("</si>")
+	var item []byte
+	for {
+		ok, err := k.find([]byte("<si"))
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			return s, true, nil
+		}
+		tag, err := k.tagAt()
+		if err != nil {
+			return nil, false, err
+		}
+		if len(tag) <= 3 || !isTagNameEnd(tag[3]) {
+			k.pos += 3
+			continue
+		}
+		if bytes.HasSuffix(tag, []byte("/>")) {
+			k.pos += len(tag)
+			s.off = append(s.off, uint32(len(s.arena)))
+			continue
+		}
+		var body []byte
+		for {
+			if i := bytes.Index(k.buf[k.pos+len(tag):], siEnd); i >= 0 {
+				body = k.buf[k.pos+len(tag) : k.pos+len(tag)+i]
+				break
+			}
+			if more, err := k.fill(); err != nil {
+				return nil, false, err
+			} else if !more {
+				return nil, false, nil // item larger than the buffer, or truncated
+			}
+			tag = k.buf[k.pos : k.pos+len(tag)] // fill moved the bytes
+		}
+		item, err = siText(item[:0], tag, body)
+		if err != nil {
+			return nil, false, err
+		}
+		k.pos += len(tag) + len(body) + len(siEnd)
+		if bytes.Contains(item, []byte("_x")) {
+			s.arena = append(s.arena, bstrUnmarshal(string(item))...)
+		} else {
+			s.arena = append(s.arena, item...)
+		}
+		if len(s.arena) > math.MaxUint32 {
+			return nil, false, errors.New("shared strings larger than 4 GiB")
+		}
+		s.off = append(s.off, uint32(len(s.arena)))
+	}
+}
+
+// siText appends the text of one <si> (start tag and body without </si>).
+func siText(dst, tag, body []byte) ([]byte, error) {
+	if bytes.ContainsAny(body, "&\r") || bytes.Contains(body, []byte("<!")) || bytes.Contains(body, []byte("<rPh")) {
+		return siTextXML(dst, tag, body)
+	}
+	for {
+		i := bytes.Index(body, []byte("<t"))
+		if i < 0 {
+			return dst, nil
+		}
+		body = body[i+2:]
+		gt := bytes.IndexByte(body, '>')
+		if gt < 0 || len(body) == 0 || !isTagNameEnd(body[0]) {
+			if gt < 0 {
+				return siTextXML(dst, tag, body)
+			}
+			continue // <tx...> or similar: not a text element
+		}
+		if gt > 0 && body[gt-1] == '/' { // <t/>
+			body = body[gt+1:]
+			continue
+		}
+		body = body[gt+1:]
+		end := bytes.Index(body, []byte("</t>"))
+		if end < 0 {
+			return nil, errors.New("unterminated <t> in shared strings")
+		}
+		dst = append(dst, body[:end]...)
+		body = body[end+4:]
+	}
+}
+
+// siTextXML decodes one <si> with encoding/xml, for items the byte path does
+// not handle.
+func siTextXML(dst, tag, body []byte) ([]byte, error) {
+	dec := xml.NewDecoder(io.MultiReader(bytes.NewReader(tag), bytes.NewReader(body), strings.NewReader("</si>")))
+	var path []string
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			path = append(path, el.Name.Local)
+		case xml.CharData:
+			if len(path) == 2 && path[1] == "t" || len(path) == 3 && path[1] == "r" && path[2] == "t" {
+				dst = append(dst, el...)
+			}
+		case xml.EndElement:
+			if len(path) > 0 {
+				path = path[:len(path)-1]
+			}
+		}
+	}
+}
+
+// loadSharedStringsXML decodes the whole part with encoding/xml.
+func loadSharedStringsXML(zf *zip.File) (*sharedStrings, error) {
+	s := &sharedStrings{off: []uint32{0}}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(rc)
+	var path []string
+	var item []byte
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return s, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			path = append(path, el.Name.Local)
+			if len(path) == 2 && el.Name.Local == "si" {
+				item = item[:0]
+			}
+		case xml.CharData:
+			if len(path) == 3 && path[1] == "si" && path[2] == "t" ||
+				len(path) == 4 && path[1] == "si" && path[2] == "r" && path[3] == "t" {
+				item = append(item, el...)
+			}
+		case xml.EndElement:
+			if len(path) == 0 {
+				continue
+			}
+			if len(path) == 2 && path[1] == "si" {
+				if bytes.Contains(item, []byte("_x")) {
+					s.arena = append(s.arena, bstrUnmarshal(string(item))...)
+				} else {
+					s.arena = append(s.arena, item...)
+				}
+				if len(s.arena) > math.MaxUint32 {
+					return nil, errors.New("shared strings larger than 4 GiB")
+				}
+				s.off = append(s.off, uint32(len(s.arena)))
+			}
+			path = path[:len(path)-1]
+		}
+	}
+}
+
+var bstrExp = regexp.MustCompile(`_x[a-fA-F\d]{4}_`)
+
+// bstrUnmarshal decodes the _xHHHH_ escapes of OOXML strings, as excelize's
+// unexported function of the same name does.
+func bstrUnmarshal(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	cursor := 0
+	for _, m := range bstrExp.FindAllStringIndex(s, -1) {
+		b.WriteString(s[cursor:m[0]])
+		sub := s[m[0]:m[1]]
+		cursor = m[1]
+		if sub == "_x005F_" {
+			b.WriteByte('_')
+			continue
+		}
+		v, _ := strconv.Unquote(`"\u` + s[m[0]+2:m[1]-1] + `"`)
+		b.WriteString(v)
+	}
+	b.WriteString(s[cursor:])
+	return b.String()
+}
