@@ -463,7 +463,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		record = rcp
 		cfg.Prefill = prefill
 	}
-	if record != nil {
+	if record != nil { // a nil *Checkpoint must not become a non-nil Recorder
 		cfg.Recorder = record
 	}
 	if ep.sandbox != nil {
