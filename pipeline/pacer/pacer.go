@@ -65,10 +65,10 @@ const (
 	// through.
 	noGrowthAfterThrottle = second
 	// decreaseAfter throttles within one second are needed to lower the rate:
-	// a lone throttle is scheduling jitter at the edge of the window (its retry
-	// absorbs it), and a 10% cut for it would cost far more quota than it saves.
-	// Running over the quota throttles many calls a second.
-	decreaseAfter = 2
+	// a few throttles are scheduling jitter at the edge of the window (their
+	// retries absorb them), and a 10% cut for them costs ~0.8% of a minute's
+	// quota. Running over the quota throttles many calls a second.
+	decreaseAfter = 4
 
 	// A throttle streak of at least probeStreak calls lasting probeAfter with
 	// no success in between means the quota is gone (per-minute quota,
