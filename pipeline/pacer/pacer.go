@@ -64,10 +64,11 @@ const (
 	// for about one latency after a decrease; do not grow before they are
 	// through.
 	noGrowthAfterThrottle = second
-	// decreaseAfter throttles within one second are needed to lower the rate:
-	// a few throttles are scheduling jitter at the edge of the window (their
-	// retries absorb them), and a 10% cut for them costs ~0.8% of a minute's
-	// quota. Running over the quota throttles many calls a second.
+	// Lowering the rate takes decreaseAfter throttles, and at least 1% of the
+	// rate, within one second: a few throttles are scheduling jitter at the
+	// edge of the window (their retries absorb them), and a 10% cut for them
+	// costs ~0.8% of a minute's quota. Running over the quota throttles many
+	// calls a second.
 	decreaseAfter = 4
 
 	// A throttle streak of at least probeStreak calls lasting probeAfter with
@@ -416,7 +417,7 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.recentStart, p.recentCount = now, 0
 	}
 	p.recentCount++
-	if p.recentCount >= decreaseAfter && now-p.lastDecrease >= second {
+	if float64(p.recentCount) >= max(decreaseAfter, p.rate/100) && now-p.lastDecrease >= second {
 		p.lastDecrease = now
 		p.setRateLocked(p.rate * decreaseFactor)
 	}

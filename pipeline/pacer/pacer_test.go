@@ -104,9 +104,9 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 		{0, 50, 900},                      // a burst counts once
 		{500 * time.Millisecond, 10, 900}, // still inside the second
 		{499 * time.Millisecond, 1, 900},  // 999 ms after the decrease
-		{1 * time.Millisecond, 4, 810},    // a full second later
-		{10 * time.Second, 3, 810},        // a few throttles are jitter at the window's edge
-		{time.Second, 4, 729},             // four in a second: overload; no pile-up of missed decreases
+		{1 * time.Millisecond, 9, 810},    // a full second later (9 = 1% of the rate)
+		{10 * time.Second, 8, 810},        // a few throttles are jitter at the window's edge
+		{time.Second, 9, 729},             // 1% of calls in a second: overload; no pile-up of missed decreases
 	}
 	for i, s := range steps {
 		clk.Advance(s.advance)
@@ -121,7 +121,7 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 	// The floor: QPS/50 by default.
 	for range 100 {
 		clk.Advance(time.Second)
-		for range 4 {
+		for range 10 {
 			p.Throttled(0)
 		}
 		p.Succeeded()
@@ -134,8 +134,8 @@ func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 func TestRecovery(t *testing.T) {
 	clk := NewFakeClock(epoch0)
 	p := New(Config{QPS: 1000, Clock: clk})
-	for range 4 {
-		p.Throttled(0) // 900 after the fourth, no growth for 1 s
+	for range 10 {
+		p.Throttled(0) // 900 after the tenth (1% of the rate), no growth for 1 s
 	}
 	steps := []struct {
 		advance time.Duration
@@ -154,7 +154,7 @@ func TestRecovery(t *testing.T) {
 			t.Fatalf("step %d: rate %.3f, want %.3f", i, got, s.want)
 		}
 	}
-	if s := p.Stats(); s.Throttles != 4 || s.Successes != 5 {
+	if s := p.Stats(); s.Throttles != 10 || s.Successes != 5 {
 		t.Errorf("Stats = %+v", s)
 	}
 }
