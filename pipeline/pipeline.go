@@ -43,8 +43,8 @@ type RowWriter interface {
 //
 // Journal is called by workers as soon as a row's call has its final answer, in any
 // order, and must have handed the record to the operating system when it returns (a
-// SIGKILL right after must not lose it). Spool is called by the writer, in row order.
-// Flush is called whenever the writer has nothing to do.
+// SIGKILL right after must not lose it). Spool is called by the writer, in row order,
+// and may buffer. Flush is called at the end of a run.
 type Recorder interface {
 	Journal(r checkpoint.Result) error
 	Spool(r checkpoint.Result) error

@@ -38,19 +38,9 @@ func (r *runner) write() (int64, error) {
 	var want *readers.Row // the replay row waiting for its result
 	cellsEnded := false
 	for {
-		var it *item
-		var ok bool
-		select {
-		case it, ok = <-r.finished:
-		default:
-			// Nothing to do right now: a good moment to hand buffered records to the OS.
-			if r.cfg.Recorder != nil {
-				if err := r.cfg.Recorder.Flush(); err != nil {
-					return next, fmt.Errorf("flush checkpoint: %w", err)
-				}
-			}
-			it, ok = <-r.finished
-		}
+		// The in-order records are not flushed here: every answer is already journaled
+		// the moment it arrives, and the checkpoint pushes its buffer out on a timer.
+		it, ok := <-r.finished
 		if !ok {
 			if want != nil && !r.stopped() {
 				return next, fmt.Errorf("row %d of the input got no result: the input seems to have changed during the run", want.Line)
