@@ -456,6 +456,13 @@ func TestE2EExitCodes(t *testing.T) {
 	})
 }
 
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -491,8 +498,11 @@ func checkAllOK(t *testing.T, path string, n int, ref [][]string) [][]string {
 // TestE2EKillAndResume kills the binary with SIGKILL at random moments and resumes
 // each time: the final output must equal an uninterrupted run's, and the calls on the
 // wire may exceed the rows only by what was in flight at each kill.
+//
+// E2E_KILL_ROWS and E2E_KILLS scale it up (the acceptance run: 30000 and 10).
 func TestE2EKillAndResume(t *testing.T) {
-	const rows, workers, kills = 6000, 16, 6
+	rows, kills := envInt("E2E_KILL_ROWS", 6000), envInt("E2E_KILLS", 6)
+	const workers = 16
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
 	writeNumbers(t, in, rows)
@@ -514,7 +524,7 @@ func TestE2EKillAndResume(t *testing.T) {
 	killed := 0
 	for killed < kills {
 		before := srv.Sandbox().Stats().Billed
-		if before >= rows-200 {
+		if before >= uint64(rows-200) {
 			break
 		}
 		cmd := exec.Command(binPath, args...)
@@ -526,7 +536,7 @@ func TestE2EKillAndResume(t *testing.T) {
 		}
 		// Kill after a random number of new answers: sometimes during the replay of
 		// earlier rows, sometimes deep into new calls.
-		target := before + uint64(rnd.IntN(rows/kills))
+		target := before + uint64(rnd.IntN(rows/kills)+1)
 		waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= target || cmd.ProcessState != nil })
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
