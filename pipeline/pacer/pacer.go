@@ -17,6 +17,13 @@
 //     multiplicatively at most once per second, Succeeded lets it recover
 //     additively, and persistent throttling pauses all starts and lets single
 //     probe calls through until one succeeds.
+//   - judging each cut by its effect: throttling caused by our rate answers a
+//     cut (the throttles absorb the calls we dropped, or their share falls);
+//     throttling that a proxy or server injects at a constant share of calls
+//     does not. A cut that changed nothing is undone and the share it left
+//     becomes the background: only throttles above it count from then on.
+//     Without this, a 5% random throttle cuts the rate every second and the
+//     rate sinks to the floor. See judgeLocked.
 //
 // A typical worker:
 //
@@ -79,6 +86,51 @@ const (
 
 	pauseFirst = time.Second
 	pauseMax   = 30 * time.Second
+
+	// Reports are counted in slots of slotDur; nSlots covers the second
+	// before a cut and the second after it, with room for a late judgement.
+	slotDur        = int64(50 * time.Millisecond)
+	slotsPerSecond = second / slotDur
+	nSlots         = 64
+
+	// A cut is judged judgeAfter later on the reports that arrived from
+	// judgeSkip after it: calls in flight at the cut were started at the old
+	// rate. Until then no further cut: its effect would mix with this one's.
+	judgeAfter = second
+	judgeSkip  = int64(200 * time.Millisecond)
+	// Fewer reports than judgeMin on either side is no evidence: keep the
+	// cut, as before judging existed.
+	judgeMin = 20
+	// The cut is ineffective when the share of throttles after it is not
+	// clearly below the share before it: the fall is less than judgeFell
+	// standard deviations of the difference of the two shares. A small
+	// overload under a larger background (3% over 5%, ~600 calls a second)
+	// moves the share by little more than one deviation, so the test leans
+	// towards keeping the cut: a cut kept wrongly costs ~1 s at 90% and is
+	// undone by the next judgement, an overload taken for background keeps
+	// throttling until the background expires. A share clearly higher after
+	// the cut (judgeRose deviations) means something else changed (a
+	// competitor arrived, the quota ran out): the cut stays too.
+	judgeFell = 1.0
+	judgeRose = 2.0
+	// ... and when our report rate did fall (by at least judgeBit of the
+	// cut; otherwise the rate limit was not what bounded our calls and the
+	// cut has not bitten yet) but throttles fell by less than judgeAbsorb of
+	// that fall. Throttling caused by our rate loses (almost) exactly the
+	// calls we dropped: the quota's acceptances stay the same.
+	judgeBit    = 1.0 / 3
+	judgeAbsorb = 0.5
+	// Above a learned background share, a cut takes an excess of
+	// noiseSigmas standard deviations of the binomial noise of that share
+	// (3 let a false cut through every minute or so: a spike picked for being
+	// high falls back afterwards and looks like a cut that worked),
+	// so that random throttles rarely look like overload.
+	noiseSigmas = 4.0
+	// The background is forgotten after backgroundTTL, so a background that
+	// went away does not hide a later overload for long. Re-learning it
+	// costs one ineffective cut (~1 s at 90%).
+	backgroundTTL = 30 * second
+	minBackground = 0.02
 )
 
 // State is the pacer's mode.
@@ -174,13 +226,30 @@ type Pacer struct {
 	wakeCancel    context.CancelFunc
 
 	lastDecrease int64
-	recentStart  int64 // start of the 1 s span recentCount counts throttles in
-	recentCount  int
 	growFrom     int64
 	streak       int
 	streakStart  int64
 
+	reports     slots // throttles and reports while running
+	firstReport int64
+	background  float64 // share of reports throttled whatever our rate
+	bgReports   int     // reports the background was estimated from
+	bgUntil     int64
+	judge       judgeInfo
+
 	onStart func(t int64) // test hook, called with mu held
+}
+
+// judgeInfo describes a cut awaiting judgement: the rate before it and the
+// reports in the second before it.
+type judgeInfo struct {
+	pending bool
+	at      int64
+	rate    float64
+	t0, n0  int // the second before the cut
+	rt0     int // throttles and reports over d0, for rates
+	rn0     int
+	d0      int64
 }
 
 type undoInfo struct {
@@ -227,7 +296,7 @@ func New(cfg Config) *Pacer {
 	p.res = newRing(cfg.QPS)
 	p.act = newRing(cfg.QPS)
 	p.lastDecrease = math.MinInt64 / 2
-	p.recentStart = math.MinInt64 / 2
+	p.firstReport = math.MinInt64 / 2
 	p.setRateLocked(float64(cfg.QPS))
 	return p
 }
@@ -408,23 +477,127 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.enterPauseLocked(now, retryAfter)
 		return
 	}
-	p.growFrom = max(p.growFrom, now+noGrowthAfterThrottle)
+	p.reportLocked(now, true)
+	excess, sigma := p.excessLocked(now)
+	// Growth pauses while throttles run above the background (by more than
+	// half its noise): the rate is at the edge; a whole deviation lets it
+	// hover ~1.5% over the quota. With no background that is after
+	// any throttle: stragglers of an over-rate burst keep arriving for about
+	// one latency after a decrease. Background throttles alone must not stop
+	// growth, or the rate never recovers from a cut.
+	if excess > sigma/2 {
+		p.growFrom = max(p.growFrom, now+noGrowthAfterThrottle)
+	}
 	if p.streak == 0 {
 		p.streakStart = now
 	}
 	p.streak++
-	if now-p.recentStart >= second {
-		p.recentStart, p.recentCount = now, 0
-	}
-	p.recentCount++
-	if float64(p.recentCount) >= max(decreaseAfter, p.rate/100) && now-p.lastDecrease >= second {
+	if !p.judge.pending && now-p.lastDecrease >= second &&
+		excess >= max(decreaseAfter, p.rate/100, noiseSigmas*sigma) {
+		// Shares are compared over the whole second before the cut (fixed
+		// server windows throttle in bursts at their ends, so part of a
+		// second is biased). Our call rate is measured only after the
+		// previous cut settled: right after a cut the cap holds starts back
+		// for a moment, and that dip would pass for this cut's fall.
+		cur := slotOf(now)
+		t0, n0 := p.reports.sum(cur-slotsPerSecond+1, cur)
+		from := max(cur-slotsPerSecond+1, slotOf(p.firstReport), slotOf(p.lastDecrease+judgeSkip)+1)
+		_, rn0 := p.reports.sum(from, cur)
 		p.lastDecrease = now
+		p.judge = judgeInfo{pending: true, at: now, rate: p.rate, t0: t0, n0: n0,
+			rt0: p.reports.throttles(from, cur), rn0: rn0, d0: now - max(slotStart(from), p.firstReport)}
 		p.setRateLocked(p.rate * decreaseFactor)
 	}
 	if p.streak >= probeStreak && now-p.streakStart >= probeAfter {
 		p.pauseLevel = 0
 		p.enterPauseLocked(now, retryAfter)
 	}
+}
+
+// reportLocked counts a report while running, first settling a cut whose
+// judgement is due (on the reports before this one).
+func (p *Pacer) reportLocked(now int64, throttled bool) {
+	if p.judge.pending && now-p.judge.at >= judgeAfter {
+		p.judgeLocked(now)
+	}
+	if p.background > 0 && now >= p.bgUntil {
+		p.background = 0
+	}
+	if p.firstReport == math.MinInt64/2 {
+		p.firstReport = now
+	}
+	p.reports.add(now, throttled)
+}
+
+// excessLocked returns the throttles of the last second above the background
+// share and the standard deviation of the background count. The deviation adds the error of the estimated
+// share to the binomial noise of this second: an estimate one deviation low
+// would otherwise turn ordinary seconds into cuts.
+func (p *Pacer) excessLocked(now int64) (excess, sigma float64) {
+	cur := slotOf(now)
+	t, n := p.reports.sum(cur-slotsPerSecond+1, cur)
+	b, fn := p.background, float64(n)
+	if b > 0 {
+		sigma = math.Sqrt(b * (1 - b) * fn * (1 + fn/float64(p.bgReports)))
+	}
+	return float64(t) - b*fn, sigma
+}
+
+// judgeLocked decides whether the pending cut helped. Throttling driven by
+// our rate (alone or with a competitor sharing the quota) answers a cut in
+// one of two ways: the share of throttles falls clearly (we were a little
+// over), or the throttles fall by about the calls we dropped (we were far
+// over and still are; the quota accepts as many as before). Throttling at a
+// constant share whatever the rate does neither: the share stays, and
+// throttles fall only by that share of the dropped calls. Such a cut only
+// cost throughput: restore the rate and take the share now seen as the
+// background, so that only throttles above it count. Real overload on top of
+// it still shows as excess and is cut and judged as before.
+func (p *Pacer) judgeLocked(now int64) {
+	j := p.judge
+	p.judge.pending = false
+	cur := slotOf(now)
+	from := max(slotOf(j.at+judgeSkip), cur-nSlots+1)
+	t1, n1 := p.reports.sum(from, cur)
+	if j.n0 < judgeMin || n1 < judgeMin {
+		return
+	}
+	s0, s1 := float64(j.t0)/float64(j.n0), float64(t1)/float64(n1)
+	pooled := float64(j.t0+t1) / float64(j.n0+n1)
+	// A share this small is what an edge of the quota throttles (fixed
+	// windows throttle in bursts at their ends, noisy from second to
+	// second); the rule without a background already tolerates it.
+	if pooled < minBackground {
+		return
+	}
+	sd := math.Sqrt(pooled * (1 - pooled) * (1/float64(j.n0) + 1/float64(n1)))
+	if s0-s1 >= judgeFell*sd || s1-s0 >= judgeRose*sd {
+		return
+	}
+	// Rates per second. A cut right at the start of a run has too short a
+	// second before it to measure one; the share alone cannot tell a large
+	// overload (43% falling to 37%) from noise on so few reports: keep it.
+	d1 := now - slotStart(from)
+	if j.d0 < judgeSkip || d1 <= 0 {
+		return
+	}
+	n0r, t0r := float64(j.rn0)/float64(j.d0), float64(j.rt0)/float64(j.d0)
+	n1r, t1r := float64(n1)/float64(d1), float64(t1)/float64(d1)
+	fall := n0r - n1r
+	if fall < judgeBit*(1-decreaseFactor)*n0r {
+		return
+	}
+	if t0r-t1r >= judgeAbsorb*fall {
+		return
+	}
+	// Both seconds are background: pooling them halves the estimate's
+	// variance (the one before is picked for being high; a slightly high
+	// background only makes a later overload wait for a little more excess).
+	p.background = pooled
+	p.bgReports = j.n0 + n1
+	p.bgUntil = now + backgroundTTL
+	p.setRateLocked(max(p.rate, j.rate))
+	p.growFrom = now
 }
 
 func (p *Pacer) enterPauseLocked(now int64, retryAfter time.Duration) {
@@ -439,6 +612,8 @@ func (p *Pacer) enterPauseLocked(now int64, retryAfter time.Duration) {
 	p.state = Paused
 	p.pauseUntil = now + int64(d)
 	p.streak = 0
+	// A pause changes the rate seen by the server beyond any cut's effect.
+	p.judge.pending = false
 	p.epoch++
 	p.pauses.Add(1)
 	p.signalLocked()
@@ -472,6 +647,7 @@ func (p *Pacer) Succeeded() {
 		p.signalLocked()
 		return
 	}
+	p.reportLocked(now, false)
 	p.streak = 0
 	if now > p.growFrom {
 		if p.rate < float64(p.q) {
@@ -492,6 +668,8 @@ func (p *Pacer) SetRate(r float64) {
 	defer p.mu.Unlock()
 	p.setRateLocked(r)
 	p.growFrom = max(p.growFrom, p.now())
+	// The caller's rate wins over undoing a cut.
+	p.judge.pending = false
 }
 
 func (p *Pacer) setRateLocked(r float64) {
@@ -580,4 +758,54 @@ func (r *ring) nthRecent(n int) (int64, bool) {
 		i += len(r.buf)
 	}
 	return r.buf[i], true
+}
+
+// slots counts throttles and reports per slotDur, for the last nSlots slots.
+type slots struct {
+	idx  [nSlots]int64
+	t, n [nSlots]int
+}
+
+func slotOf(at int64) int64 {
+	i := at / slotDur
+	if at < 0 && at%slotDur != 0 {
+		i--
+	}
+	return i
+}
+
+func slotStart(i int64) int64 { return i * slotDur }
+
+func slotPos(i int64) int {
+	return int(((i % nSlots) + nSlots) % nSlots)
+}
+
+func (s *slots) add(at int64, throttled bool) {
+	i := slotOf(at)
+	k := slotPos(i)
+	if s.idx[k] != i || s.n[k] == 0 {
+		s.idx[k], s.t[k], s.n[k] = i, 0, 0
+	}
+	s.n[k]++
+	if throttled {
+		s.t[k]++
+	}
+}
+
+// sum returns the counts of slots from..to, inclusive; slots that are no
+// longer held count as empty.
+func (s *slots) sum(from, to int64) (t, n int) {
+	from = max(from, to-nSlots+1)
+	for i := from; i <= to; i++ {
+		if k := slotPos(i); s.idx[k] == i {
+			t += s.t[k]
+			n += s.n[k]
+		}
+	}
+	return t, n
+}
+
+func (s *slots) throttles(from, to int64) int {
+	t, _ := s.sum(from, to)
+	return t
 }

@@ -96,23 +96,29 @@ func (c *stallClock) Sleep(ctx context.Context, d time.Duration) error {
 func TestDecreaseAtMostOncePerSecond(t *testing.T) {
 	clk := NewFakeClock(epoch0)
 	p := New(Config{QPS: 1000, Clock: clk})
+	// Between the throttles the calls succeed (ok): the share of throttles
+	// falls after each cut, so the cut's judgement keeps it.
 	steps := []struct {
 		advance   time.Duration
 		throttles int
+		ok        int
 		want      float64
 	}{
-		{0, 50, 900},                      // a burst counts once
-		{500 * time.Millisecond, 10, 900}, // still inside the second
-		{499 * time.Millisecond, 1, 900},  // 999 ms after the decrease
-		{1 * time.Millisecond, 9, 810},    // a full second later (9 = 1% of the rate)
-		{10 * time.Second, 8, 810},        // a few throttles are jitter at the window's edge
-		{time.Second, 9, 729},             // 1% of calls in a second: overload; no pile-up of missed decreases
+		{0, 50, 0, 900},                        // a burst counts once
+		{500 * time.Millisecond, 10, 400, 900}, // still inside the second
+		{499 * time.Millisecond, 1, 0, 900},    // 999 ms after the decrease
+		{1 * time.Millisecond, 9, 0, 810},      // a full second later
+		{10 * time.Second, 8, 0, 810},          // a few throttles are jitter at the window's edge
+		{time.Second, 9, 0, 729},               // 1% of calls in a second: overload; no pile-up of missed decreases
 	}
 	for i, s := range steps {
 		clk.Advance(s.advance)
 		for range s.throttles {
 			p.Throttled(0)
 			p.Succeeded() // keep the streak short: this test is not about pausing
+		}
+		for range s.ok {
+			p.Succeeded()
 		}
 		if got := p.Rate(); math.Abs(got-s.want) > 1e-6 {
 			t.Fatalf("step %d: rate %.3f, want %.3f", i, got, s.want)
@@ -457,4 +463,68 @@ func TestRealClock(t *testing.T) {
 		t.Errorf("real clock: only %d starts in 1.2 s", len(ts))
 	}
 	t.Logf("real clock: %d starts in 1.2 s, busiest second %d", len(ts), maxInSpan(ts, time.Second))
+}
+
+// feed reports calls for dur on clk in 10 ms steps, as many as the pacer's
+// rate lets start, of which throttled(rate) is the throttled share.
+func feed(p *Pacer, clk *FakeClock, dur time.Duration, throttled func(rate float64) float64) {
+	var calls, thr float64
+	for range dur / (10 * time.Millisecond) {
+		clk.Advance(10 * time.Millisecond)
+		r := p.Rate()
+		calls += r / 100
+		thr += r / 100 * throttled(r)
+		for ; calls >= 1; calls-- {
+			if thr >= 1 {
+				thr--
+				p.Throttled(0)
+			} else {
+				p.Succeeded()
+			}
+		}
+	}
+}
+
+func TestCutJudgedByEffect(t *testing.T) {
+	random := func(float64) float64 { return 0.05 }
+	overload := func(avail float64) func(float64) float64 {
+		return func(r float64) float64 { return 0.05 + 0.95*max(0, 1-avail/r) }
+	}
+	tests := []struct {
+		name     string
+		throttle func(rate float64) float64
+		dur      time.Duration
+		min, max float64 // rate at the end
+	}{
+		// 5% whatever the rate: cuts are undone, the rate stays at the quota.
+		{"constant-share", random, 20 * time.Second, 1000, 1000},
+		// Our rate over what is left of the quota, on top of 5% random:
+		// cuts work and are kept.
+		{"overload-600", overload(600), 20 * time.Second, 450, 640},
+		{"overload-300", overload(300), 20 * time.Second, 220, 330},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := NewFakeClock(epoch0)
+			p := New(Config{QPS: 1000, Clock: clk})
+			feed(p, clk, tc.dur, tc.throttle)
+			if got := p.Rate(); got < tc.min || got > tc.max {
+				t.Errorf("rate %.1f after %v, want in [%.0f, %.0f]", got, tc.dur, tc.min, tc.max)
+			}
+		})
+	}
+
+	// A background learned first does not hide an overload arriving later.
+	clk := NewFakeClock(epoch0)
+	p := New(Config{QPS: 1000, Clock: clk})
+	feed(p, clk, 5*time.Second, random)
+	// The cut at the very start is kept (no second before it to judge by),
+	// the next one is undone: background learned, rate regrowing.
+	if got, bg := p.Rate(), p.background; got < 900 || bg < 0.04 || bg > 0.06 {
+		t.Fatalf("rate %.1f, background %.3f after 5 s of 5%% random throttles, want >= 900, ~0.05", got, bg)
+	}
+	feed(p, clk, 10*time.Second, overload(600))
+	if got := p.Rate(); got > 640 {
+		t.Errorf("rate %.1f 10 s into an overload over a learned background, want <= 640", got)
+	}
 }

@@ -27,10 +27,18 @@ type fakeServer struct {
 	outThrottled              int
 	compAccepted, compTurned  int
 	ourAccepted, ourThrottled int
+
+	// A fault-injecting proxy in front of the server answers a random
+	// randomShare of our calls with a throttle, whatever the rate; those
+	// calls never reach the server and spend no quota.
+	randomShare float64
+	rnd         *rand.Rand
+	ourRandom   int
 }
 
 func newFakeServer(quota int, fixed bool, offset, compEvery time.Duration) *fakeServer {
-	return &fakeServer{quota: quota, fixed: fixed, offset: offset, log: newRing(quota), window: -1, compEvery: compEvery}
+	return &fakeServer{quota: quota, fixed: fixed, offset: offset, log: newRing(quota), window: -1, compEvery: compEvery,
+		rnd: rand.New(rand.NewPCG(7, 11))}
 }
 
 func (s *fakeServer) admitLocked(at time.Duration) bool {
@@ -64,6 +72,10 @@ func (s *fakeServer) call(at time.Duration) bool {
 			s.compTurned++
 		}
 		s.compNext += s.compEvery
+	}
+	if s.randomShare > 0 && s.rnd.Float64() < s.randomShare {
+		s.ourRandom++
+		return false
 	}
 	if at >= s.outFrom && at < s.outTo {
 		s.ourThrottled++
@@ -129,34 +141,47 @@ func TestSimulation(t *testing.T) {
 		fixed     bool
 		offset    time.Duration
 		compEvery time.Duration // 0: no competitor
+		random    float64       // share of our calls throttled by the proxy, whatever the rate
 		dur       time.Duration
-		minRate   float64 // accepted calls/s of ours
-		maxThrot  float64 // fraction of our calls throttled
+		minStarts float64 // calls/s of ours that the quota let through (accepted + proxy-throttled)
+		minAcc    float64 // calls/s of ours accepted by the server
+		maxThrot  float64 // fraction of our calls throttled by the server's window
 	}{
 		// Alone: ≥ 98% of quota, (almost) never throttled.
-		{"alone-sliding", false, 0, 0, 10 * time.Second, 980, 0.001},
-		{"alone-fixed", true, 370 * time.Millisecond, 0, 10 * time.Second, 980, 0.001},
+		{"alone-sliding", false, 0, 0, 0, 10 * time.Second, 980, 980, 0.001},
+		{"alone-fixed", true, 370 * time.Millisecond, 0, 0, 10 * time.Second, 980, 980, 0.001},
 		// A competitor takes 400/s: converge to ≥ 90% of the remaining 600.
-		{"competitor-sliding", false, 0, 2500 * time.Microsecond, 120 * time.Second, 540, 0.02},
-		{"competitor-fixed", true, 730 * time.Millisecond, 2500 * time.Microsecond, 120 * time.Second, 540, 0.02},
+		{"competitor-sliding", false, 0, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
+		{"competitor-fixed", true, 730 * time.Millisecond, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
+		// A proxy throttles 5% of calls whatever the rate: cutting the rate
+		// does not help, so it must stay near the quota.
+		{"random5-sliding", false, 0, 0, 0.05, 120 * time.Second, 900, 0.95 * 900, 0.001},
+		// Both: the competitor's overload must still be handled, the random
+		// share must not drag the rate further down.
+		{"random5-competitor-sliding", false, 0, 2500 * time.Microsecond, 0.05, 120 * time.Second, 510, 510, 0.02},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := NewFakeClock(epoch0)
 			p := New(Config{QPS: 1000, Clock: clk})
 			srv := newFakeServer(1000, tc.fixed, tc.offset, tc.compEvery)
+			srv.randomShare = tc.random
 			simulate(t, p, clk, srv, 48, tc.dur)
 
-			calls := srv.ourAccepted + srv.ourThrottled
-			rate := float64(srv.ourAccepted) / tc.dur.Seconds()
+			calls := srv.ourAccepted + srv.ourThrottled + srv.ourRandom
+			acc := float64(srv.ourAccepted) / tc.dur.Seconds()
+			starts := float64(srv.ourAccepted+srv.ourRandom) / tc.dur.Seconds()
 			throttled := float64(srv.ourThrottled) / float64(calls)
-			t.Logf("accepted %.1f/s, throttled %d of %d (%.3f%%), competitor accepted %d turned %d, final rate %.0f, stats %+v",
-				rate, srv.ourThrottled, calls, 100*throttled, srv.compAccepted, srv.compTurned, p.Rate(), p.Stats())
-			if rate < tc.minRate {
-				t.Errorf("accepted %.1f calls/s, want >= %.0f", rate, tc.minRate)
+			t.Logf("accepted %.1f/s, starts through the quota %.1f/s, window-throttled %d of %d (%.3f%%), proxy-throttled %d, competitor accepted %d turned %d, final rate %.0f, stats %+v",
+				acc, starts, srv.ourThrottled, calls, 100*throttled, srv.ourRandom, srv.compAccepted, srv.compTurned, p.Rate(), p.Stats())
+			if starts < tc.minStarts {
+				t.Errorf("%.1f calls/s through the quota, want >= %.0f", starts, tc.minStarts)
+			}
+			if acc < tc.minAcc {
+				t.Errorf("accepted %.1f calls/s, want >= %.0f", acc, tc.minAcc)
 			}
 			if throttled > tc.maxThrot {
-				t.Errorf("throttled %.3f%% of calls, want < %.3f%%", 100*throttled, 100*tc.maxThrot)
+				t.Errorf("window-throttled %.3f%% of calls, want < %.3f%%", 100*throttled, 100*tc.maxThrot)
 			}
 			if s := p.Stats(); s.Pauses != 0 {
 				t.Errorf("pacer paused %d times; the quota was never gone", s.Pauses)
