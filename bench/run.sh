@@ -5,6 +5,7 @@
 #   bench/run.sh local [csv|xlsx] [ROWS] limit off, sandbox over loopback, no latency: rows/s
 #   bench/run.sh memory [csv|xlsx] ROWS  peak RSS of a whole job (sandbox over loopback, no limit)
 #   bench/run.sh resume [ROWS]           kill a job at ~90%, restart: seconds to the first new call
+#   bench/run.sh competitor [ROWS]       another job on the same AccessKey takes 400 of the 1000 calls/s
 #
 # In-process figures (no network at all) come from go test -bench:
 #   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
@@ -100,6 +101,22 @@ resume)
   echo "resume: $n-row XLSX job killed at $before calls; first new call $(printf %.2f "$first")s after the restart"
   echo "  billed over both runs: $(stat_field billed) for $n rows"
   ;;
+competitor)
+  n=${2:-20000}
+  in=$(gen "$n" csv)
+  other=$(gen 200000 csv)
+  start_sandbox --qps 1000 --window sliding --latency 50ms --jitter 30ms
+  rm -f "$work/c.csv"* "$work/o.csv"*
+  "$bin" encrypt --endpoint "$endpoint" --qps 400 --progress none -o "$work/o.csv" "$other" 2>"$work/o.log" &
+  comp=$!
+  sleep 3
+  "$bin" encrypt --endpoint "$endpoint" --qps 1000 --progress none --report "$work/c.json" -o "$work/c.csv" "$in" 2>"$work/c.log" || true
+  kill "$comp" 2>/dev/null; wait "$comp" 2>/dev/null || true
+  machine
+  echo "competitor at 400/s on the same key: job $(jq -r .rows "$work/c.json") rows at $(jq -r '.rows_per_second|floor' "$work/c.json") rows/s," \
+       "$(jq -r .calls "$work/c.json") calls, $(jq -r .throttled_calls "$work/c.json") throttled" \
+       "($(jq -r '100*.throttled_calls/.calls' "$work/c.json" | xargs printf %.2f)%)"
+  ;;
 *)
-  sed -n '2,12p' "$0"; exit 2 ;;
+  sed -n '2,13p' "$0"; exit 2 ;;
 esac
