@@ -65,12 +65,6 @@ const (
 	// decreaseFactor is applied on throttling, at most once per second so
 	// that the throttles of calls already in flight count as one signal.
 	decreaseFactor = 0.9
-	// minCutFactor bounds one cut: the excess share is measured on calls that
-	// were already over the quota, and can overstate what is needed.
-	minCutFactor = 0.7
-	// maxCutFactor: the smallest cut, still large enough for its effect on the
-	// throttle share to show.
-	maxCutFactor = 0.97
 	// recoverShare of the quota is added back per throttle-free second.
 	recoverShare = 0.01
 	// noGrowthAfterThrottle: stragglers of an over-rate burst keep arriving
@@ -512,24 +506,12 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.lastDecrease = now
 		p.judge = judgeInfo{pending: true, at: now, rate: p.rate, t0: t0, n0: n0,
 			rt0: p.reports.throttles(from, cur), rn0: rn0, d0: now - max(slotStart(from), p.firstReport)}
-		p.setRateLocked(p.rate * cutFactor(excess, n0))
+		p.setRateLocked(p.rate * decreaseFactor)
 	}
 	if p.streak >= probeStreak && now-p.streakStart >= probeAfter {
 		p.pauseLevel = 0
 		p.enterPauseLocked(now, retryAfter)
 	}
-}
-
-// cutFactor sizes a cut by the excess share of the last second's calls: a large
-// overload (a competitor taking 40% of the quota) is left in one step instead of
-// several 10% steps, each throttling calls, while a small one (a cluster of
-// jitter throttles at the window's edge) costs a few percent, not ten.
-func cutFactor(excess float64, calls int) float64 {
-	if calls <= 0 {
-		return decreaseFactor
-	}
-	share := excess / float64(calls)
-	return min(max(1-1.2*share, minCutFactor), maxCutFactor)
 }
 
 // reportLocked counts a report while running, first settling a cut whose
