@@ -556,25 +556,32 @@ func buildResume(o *encryptOptions, cp *checkpoint.Checkpoint) (*pipeline.Resume
 		if res.Spooled == 0 {
 			return nil
 		}
-		it, err := cp.Prefix()
-		if err != nil {
-			return err
-		}
-		defer it.Close()
-		for {
-			r, err := it.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if !yield(r) {
-				return nil
-			}
-		}
+		_, err := yieldPrefix(cp, yield)
+		return err
 	}
 	return res, nil
+}
+
+// yieldPrefix hands yield every result recorded in order in cp; more is false when
+// yield asked to stop.
+func yieldPrefix(cp *checkpoint.Checkpoint, yield func(checkpoint.Result) bool) (more bool, err error) {
+	it, err := cp.Prefix()
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	for {
+		r, err := it.Next()
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !yield(r) {
+			return false, nil
+		}
+	}
 }
 
 // openRetry starts (or resumes) a --retry-failed pass over a finished job. Its
@@ -603,27 +610,11 @@ func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Met
 	// Seed dedupe with the finished run's answers too.
 	retryKnown := resume.Known
 	resume.Known = func(yield func(checkpoint.Result) bool) error {
-		it, err := cp.Prefix()
-		if err != nil {
+		more, err := yieldPrefix(cp, yield)
+		if err != nil || !more || retryKnown == nil {
 			return err
 		}
-		defer it.Close()
-		for {
-			r, err := it.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if !yield(r) {
-				return nil
-			}
-		}
-		if retryKnown != nil {
-			return retryKnown(yield)
-		}
-		return nil
+		return retryKnown(yield)
 	}
 	prefill, err := cp.Prefix()
 	if err != nil {
