@@ -188,11 +188,14 @@ type runner struct {
 	fatal    *dytns.Error
 	err      error
 
-	atResume  func()
-	workers   atomic.Int64
-	latencyNs atomic.Int64 // moving average of call latency
-	rndMu     sync.Mutex
-	rnd       func() float64
+	atResume func()
+	// sourceDone: the reader reached the end of the input. Without it a stop that
+	// lands between rows would look like a finished job.
+	sourceDone atomic.Bool
+	workers    atomic.Int64
+	latencyNs  atomic.Int64 // moving average of call latency
+	rndMu      sync.Mutex
+	rnd        func() float64
 }
 
 var errStopped = errors.New("stopped")
@@ -305,13 +308,17 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	defer r.mu.Unlock()
 	if r.reason != Completed {
 		out.Stop, out.Fatal, out.Err = r.reason, r.fatal, r.err
+	} else if ctx.Err() != nil {
+		// The caller's cancellation records its reason from a goroutine that may
+		// not have run yet; the context itself is the truth.
+		out.Stop = Interrupted
 	}
 	out.Undone = r.stats.rowsRead.Load() + r.resumedSpooled() - written
 	if out.Undone < 0 {
 		out.Undone = 0
 	}
-	if out.Stop != Completed && out.Undone == 0 && out.Err == nil && out.Fatal == nil {
-		// Stopped after the last row was already written: nothing was lost.
+	if out.Stop != Completed && out.Undone == 0 && r.sourceDone.Load() && out.Err == nil && out.Fatal == nil {
+		// Stopped after the last row of the input was already written: nothing is missing.
 		out.Stop = Completed
 	}
 	return out
@@ -362,6 +369,7 @@ func (r *runner) read() error {
 	for {
 		row, err := r.cfg.Source.Next()
 		if err == io.EOF {
+			r.sourceDone.Store(true)
 			return nil
 		}
 		if err != nil {

@@ -509,3 +509,45 @@ func TestRunPrefillRetriesOnlyRetryableRows(t *testing.T) {
 		}
 	}
 }
+
+// gatedSource hands out rows until it reaches gateAt, then cancels the run and
+// blocks until the run has stopped: the stop lands exactly between rows, when
+// every row read so far is already written.
+type gatedSource struct {
+	*sliceSource
+	gateAt  int
+	cancel  context.CancelFunc
+	stopped <-chan struct{}
+	out     *memSink
+}
+
+func (g *gatedSource) Next() (readers.Row, error) {
+	if g.next == g.gateAt {
+		for {
+			g.out.mu.Lock()
+			n := len(g.out.rows)
+			g.out.mu.Unlock()
+			if n == g.gateAt {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		g.cancel()
+		<-g.stopped
+	}
+	return g.sliceSource.Next()
+}
+
+func TestRunStopBetweenRowsIsNotCompleted(t *testing.T) {
+	phones := phonesN(100, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &memSink{}
+	src := &gatedSource{sliceSource: newSliceSource(phones), gateAt: 40, cancel: cancel, stopped: ctx.Done(), out: out}
+	res := Run(ctx, baseConfig(src, out, newFakeAPI()))
+	if res.Stop != Interrupted {
+		t.Fatalf("a run stopped at row 40 of 100 reported %+v", res)
+	}
+	if len(out.rows) != 40 {
+		t.Errorf("wrote %d rows", len(out.rows))
+	}
+}
