@@ -47,6 +47,7 @@ type encryptOptions struct {
 	outputEncoding                 string
 	dryRun                         bool
 	retryFailed                    bool
+	tmpDir                         string // this run's directory for spill files
 	maxErrorsCount                 int64
 	maxErrorsRatio                 float64
 	delimiterRune                  rune
@@ -185,6 +186,13 @@ func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "dytnsbatch: "+format+"\n", args...) }
+	tmp, cleanup, err := runTempDir(logf)
+	if err != nil {
+		return asConfigError(err)
+	}
+	defer cleanup()
+	o.tmpDir = tmp
 	if o.dryRun {
 		return runDryRun(o, stderr)
 	}
@@ -199,7 +207,7 @@ func (o *encryptOptions) readerOptions() readers.Options {
 		HeaderRow:   o.headerRow,
 		Encoding:    o.encoding,
 		Delimiter:   o.delimiterRune,
-		TmpDir:      os.TempDir(), // spills of large sheets; $TMPDIR moves them
+		TmpDir:      o.tmpDir,
 	}
 }
 
@@ -323,7 +331,7 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 		Encoding:    strings.ToLower(o.outputEncoding),
 		TextColumns: textColumns(o.output, width, phone),
 		SheetName:   "Results",
-		TmpDir:      os.TempDir(), // spills of large sheets; $TMPDIR moves them
+		TmpDir:      o.tmpDir,
 	}
 }
 
@@ -381,6 +389,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 			return asConfigError(err)
 		}
 		defer cp.Close()
+		removeStaleOutputTemps(o.output, logf)
 		if n := cp.TornBytes(); n > 0 {
 			logf("checkpoint %s: dropped a torn record tail of %d bytes (an interrupted write); those rows will be redone", o.checkpointPath, n)
 		}

@@ -521,6 +521,8 @@ func TestE2EKillAndResume(t *testing.T) {
 	refRows := checkAllOK(t, ref, rows, nil)
 	srv.Sandbox().ResetStats()
 
+	tmp := t.TempDir()
+	env = append(env, "TMPDIR="+tmp)
 	out := filepath.Join(dir, "out.csv")
 	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "3000", "--workers", strconv.Itoa(workers), "--progress", "none", in, "-o", out}
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -556,6 +558,13 @@ func TestE2EKillAndResume(t *testing.T) {
 		t.Errorf("the final run did not say it resumed:\n%s", r.stderr)
 	}
 	checkAllOK(t, out, rows, refRows)
+	// The killed runs' partial outputs and temporary directories were cleaned up.
+	if left, _ := filepath.Glob(filepath.Join(dir, ".out.csv.tmp-*")); len(left) > 0 {
+		t.Errorf("partial outputs left behind: %v", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
 	st := srv.Sandbox().Stats()
 	if st.Requests > uint64(rows+killed*workers) {
 		t.Errorf("%d calls on the wire for %d rows and %d kills of at most %d calls in flight", st.Requests, rows, killed, workers)
