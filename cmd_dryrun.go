@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"dytnsbatch/dytns"
 	"dytnsbatch/pipeline"
 	"dytnsbatch/readers"
 )
@@ -65,7 +66,7 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 		if code != "" {
 			rep.Rejected[code]++
 			if len(rep.Examples) < maxDryRunExamples {
-				rep.Examples = append(rep.Examples, rejectedRow{Where: where(row), Code: code, Reason: reason, Value: readers.MaskPhone(row.Phone)})
+				rep.Examples = append(rep.Examples, rejectedRow{Where: where(row), Code: code, Reason: reason, Value: dytns.MaskNumber(row.Phone)})
 			}
 			continue
 		}

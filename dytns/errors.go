@@ -297,12 +297,14 @@ func configErrorf(format string, a ...any) error {
 }
 
 // MaskNumber keeps the first 3 and last 4 characters of a phone number and stars the
-// rest, so that logs and errors never carry a full number.
+// rest, so that logs and errors never carry a full number; 7 characters or fewer are
+// all starred. It counts characters, not bytes: a raw cell may hold full-width digits.
 func MaskNumber(n string) string {
-	if len(n) <= 7 {
-		return strings.Repeat("*", len(n))
+	r := []rune(n)
+	if len(r) <= 7 {
+		return strings.Repeat("*", len(r))
 	}
-	return n[:3] + strings.Repeat("*", len(n)-7) + n[len(n)-4:]
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }
 
 // maskDigitRuns masks every run of 7 or more ASCII digits: a message echoed by a

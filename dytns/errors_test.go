@@ -190,12 +190,20 @@ func TestMasking(t *testing.T) {
 			t.Errorf("maskDigitRuns(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got := MaskNumber("13812345678"); got != "138****5678" {
-		t.Errorf("MaskNumber = %q", got)
+	for _, tt := range []struct{ in, want string }{
+		{"13812345678", "138****5678"},
+		{"8613912345678", "861******5678"},
+		{"12345", "*****"},
+		{"1234567", "*******"},
+		{"", ""},
+		{"１３６００００２２２２", "１３６****２２２２"}, // full-width digits from a raw cell
+		{"手机号码一二三四", "手机号*一二三四"},
+	} {
+		if got := MaskNumber(tt.in); got != tt.want {
+			t.Errorf("MaskNumber(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
-	if got := MaskNumber("12345"); got != "*****" {
-		t.Errorf("MaskNumber(short) = %q", got)
-	}
+
 }
 
 func TestSanitize(t *testing.T) {

@@ -1,5 +1,7 @@
 package pipeline
 
+import "dytnsbatch/readers"
+
 // CodeOK is the Code of a row that got its 140 number.
 const CodeOK = "OK"
 
@@ -8,13 +10,13 @@ const CodeOK = "OK"
 // Every code is documented in the README.
 const (
 	// CodeEmpty: the phone cell is blank.
-	CodeEmpty = "Input.Empty"
+	CodeEmpty = readers.CodeEmpty
 	// CodeInvalidNumber: the cell is not a mainland mobile number, even after removing
 	// separators, country prefixes and full-width characters.
-	CodeInvalidNumber = "Input.InvalidNumber"
+	CodeInvalidNumber = readers.CodeInvalidNumber
 	// CodePrecisionLost: the digits were already destroyed by a spreadsheet (E+ text such
 	// as 1.39E+10, or a float with more than 15 significant digits).
-	CodePrecisionLost = "Input.PrecisionLost"
+	CodePrecisionLost = readers.CodePrecisionLost
 	// CodeUnreadable: the phone cell could not be read (for example a formula without a
 	// cached value).
 	CodeUnreadable = "Input.Unreadable"

@@ -228,18 +228,3 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// MaskPhone hides the middle of a phone number for logs: "139****5678". Shorter
-// strings keep only their last two characters.
-func MaskPhone(s string) string {
-	r := []rune(s)
-	n := len(r)
-	switch {
-	case n >= 7:
-		return string(r[:3]) + strings.Repeat("*", n-7) + string(r[n-4:])
-	case n > 2:
-		return strings.Repeat("*", n-2) + string(r[n-2:])
-	default:
-		return strings.Repeat("*", n)
-	}
-}

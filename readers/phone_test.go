@@ -81,23 +81,6 @@ func TestNormalizePhoneReasonSaysDigitCount(t *testing.T) {
 	}
 }
 
-func TestMaskPhone(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"13912345678", "139****5678"},
-		{"8613912345678", "861******5678"},
-		{"1234567", "1234567"[:3] + "4567"},
-		{"123456", "****56"},
-		{"12", "**"},
-		{"", ""},
-		{"手机号码一二三四", "手机号*一二三四"},
-	}
-	for _, tt := range tests {
-		if got := MaskPhone(tt.in); got != tt.want {
-			t.Errorf("MaskPhone(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func FuzzNormalizePhone(f *testing.F) {
 	for _, s := range []string{"13912345678", "+86 139-1234-5678", "1.3912345678E+10", "1.39E+10",
 		"008613912345678", "１３９１２３４５６７８", "13912345678.0", `="13912345678"`, "", "E", "1e", ".", "+", "1.e5", "9E-9999"} {

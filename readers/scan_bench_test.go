@@ -127,7 +127,7 @@ func benchSkip(b *testing.B, sharedPhone bool) {
 			b.Fatal(err)
 		}
 		if r.Index != scanBenchFrom || r.Line != scanBenchFrom+2 || r.Phone != want {
-			b.Fatalf("first row: index %d line %d phone %s", r.Index, r.Line, MaskPhone(r.Phone))
+			b.Fatalf("first row: index %d line %d phone of %d characters", r.Index, r.Line, len(r.Phone))
 		}
 		sc.Close()
 	}
