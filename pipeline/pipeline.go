@@ -60,8 +60,10 @@ type ResultIterator interface {
 type Resume struct {
 	// Spooled rows 0..Spooled-1 are finished and recorded in order.
 	Spooled int64
-	// Replay is a second reader over the same input and Prefix the recorded results:
-	// together they regenerate the output's first Spooled rows while new calls start.
+	// Replay reads the input from its first row. With Prefix, the recorded results,
+	// it regenerates the output's first Spooled rows while new calls start; after
+	// them it gives every output row its cells, so Config.Source need only find the
+	// rows to call (it may start at row Spooled and leave Cells empty).
 	Replay RowSource
 	Prefix ResultIterator
 	// Pending are finished rows beyond Spooled (answers received, not yet in order).
@@ -172,7 +174,7 @@ type runner struct {
 	keyer numberKeyer
 
 	stopCtx  context.Context // cancelled when no new call may start
-	stop     context.CancelCauseFunc
+	stop     context.CancelFunc
 	jobs     chan *item
 	finished chan *item
 	window   chan struct{}
@@ -197,8 +199,6 @@ type runner struct {
 	rndMu      sync.Mutex
 	rnd        func() float64
 }
-
-var errStopped = errors.New("stopped")
 
 // Run processes every row of cfg.Source and returns when the output has every row,
 // or when the run stopped early (then the finished rows are recorded for a resume).
@@ -235,8 +235,8 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	if r.rnd == nil {
 		r.rnd = rand.Float64
 	}
-	stopCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	r.stopCtx, r.stop = stopCtx, stop
 	if cfg.MaxDuration > 0 {
 		t := time.AfterFunc(cfg.MaxDuration, func() { r.halt(Deadline, nil, nil) })
@@ -337,7 +337,7 @@ func (r *runner) halt(reason StopReason, fatal *dytns.Error, err error) {
 		r.mu.Lock()
 		r.reason, r.fatal, r.err = reason, fatal, err
 		r.mu.Unlock()
-		r.stop(errStopped)
+		r.stop()
 	})
 }
 
