@@ -17,6 +17,24 @@ func parseFast(body string, raw []byte, w *wireBody) bool {
 		return false
 	}
 	p := fastParser{s: body}
+	return p.object(func(key string) bool {
+		switch key {
+		case "RequestId":
+			return p.flex(&w.RequestID)
+		case "Code":
+			return p.flex(&w.Code)
+		case "Message":
+			return p.flex(&w.Message)
+		case "Data":
+			return p.data(&w.Data)
+		}
+		return p.skipOther(key, "RequestId", "Code", "Message", "Data")
+	})
+}
+
+// object walks an object's members, handing each key to member, which parses the
+// value. false from member or an unexpected shape gives the body to encoding/json.
+func (p *fastParser) object(member func(key string) bool) bool {
 	if !p.consume('{') {
 		return false
 	}
@@ -25,27 +43,7 @@ func parseFast(body string, raw []byte, w *wireBody) bool {
 	}
 	for {
 		key, ok := p.key()
-		if !ok {
-			return false
-		}
-		switch key {
-		case "RequestId":
-			ok = p.flex(&w.RequestID)
-		case "Code":
-			ok = p.flex(&w.Code)
-		case "Message":
-			ok = p.flex(&w.Message)
-		case "Data":
-			ok = p.data(&w.Data)
-		default:
-			// encoding/json also matches field names case-insensitively (with Unicode
-			// folding): leave such keys to it.
-			if !plainKey(key, "RequestId", "Code", "Message", "Data") {
-				return false
-			}
-			p.skipValue()
-		}
-		if !ok {
+		if !ok || !member(key) {
 			return false
 		}
 		if p.consume('}') {
@@ -53,6 +51,17 @@ func parseFast(body string, raw []byte, w *wireBody) bool {
 		}
 		p.consume(',')
 	}
+}
+
+// skipOther skips the value of a key that is none of names. encoding/json also
+// matches field names case-insensitively (with Unicode folding): a key that could
+// match one that way is left to it.
+func (p *fastParser) skipOther(key string, names ...string) bool {
+	if !plainKey(key, names...) {
+		return false
+	}
+	p.skipValue()
+	return true
 }
 
 // plainKey reports whether key cannot match any of names under encoding/json's
@@ -196,38 +205,17 @@ func (p *fastParser) data(d *wireData) bool {
 }
 
 func (p *fastParser) item(it *wireItem) bool {
-	if !p.consume('{') {
-		return false
-	}
-	if p.consume('}') {
-		return true
-	}
-	for {
-		key, ok := p.key()
-		if !ok {
-			return false
-		}
+	return p.object(func(key string) bool {
 		switch key {
 		case "EncryptedNumber":
-			ok = p.flex(&it.EncryptedNumber)
+			return p.flex(&it.EncryptedNumber)
 		case "ExpireTime":
-			ok = p.flex(&it.ExpireTime)
+			return p.flex(&it.ExpireTime)
 		case "OutId":
-			ok = p.flex(&it.OutID)
-		default:
-			if !plainKey(key, "EncryptedNumber", "ExpireTime", "OutId") {
-				return false
-			}
-			p.skipValue()
+			return p.flex(&it.OutID)
 		}
-		if !ok {
-			return false
-		}
-		if p.consume('}') {
-			return true
-		}
-		p.consume(',')
-	}
+		return p.skipOther(key, "EncryptedNumber", "ExpireTime", "OutId")
+	})
 }
 
 // skipValue skips one value of a document already known to be valid JSON.
