@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"math"
 	"strconv"
 	"time"
@@ -11,16 +12,23 @@ import (
 	"dytnsbatch/checkpoint"
 )
 
-// numberKey is the dedupe key of a normalised number: a keyed hash, so that the
+// numberKeyer makes the dedupe key of a normalised number: a keyed hash, so that the
 // checkpoint can hold it (to dedupe across resumed runs) without holding the number.
 // 64 bits give a collision chance of about n²/2⁶⁵: 3·10⁻⁸ for a million numbers.
-type numberKeyer struct{ salt []byte }
+// Only the reader goroutine uses it, so one HMAC is reset and reused for every row.
+type numberKeyer struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
 
-func (k numberKeyer) key(number string) uint64 {
-	m := hmac.New(sha256.New, k.salt)
-	m.Write([]byte(number))
-	var sum [sha256.Size]byte
-	v := binary.LittleEndian.Uint64(m.Sum(sum[:0]))
+func newNumberKeyer(salt []byte) *numberKeyer {
+	return &numberKeyer{mac: hmac.New(sha256.New, salt)}
+}
+
+func (k *numberKeyer) key(number string) uint64 {
+	k.mac.Reset()
+	k.mac.Write([]byte(number))
+	v := binary.LittleEndian.Uint64(k.mac.Sum(k.sum[:0]))
 	if v == 0 { // 0 means "no key" in checkpoint.Result
 		v = 1
 	}

@@ -171,7 +171,7 @@ type item struct {
 type runner struct {
 	cfg   Config
 	stats *Stats
-	keyer numberKeyer
+	keyer *numberKeyer
 
 	stopCtx  context.Context // cancelled when no new call may start
 	stop     context.CancelFunc
@@ -224,7 +224,7 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	r := &runner{
 		cfg:           cfg,
 		stats:         cfg.Stats,
-		keyer:         numberKeyer{salt: cfg.Salt},
+		keyer:         newNumberKeyer(cfg.Salt),
 		jobs:          make(chan *item, 1024),
 		finished:      make(chan *item, 1024),
 		window:        make(chan struct{}, cfg.Window),
