@@ -160,7 +160,7 @@ func TestSimulation(t *testing.T) {
 		// share must not drag the rate further down. Overload under a 5%
 		// background is noticed only once it stands out of the noise (3σ), so
 		// more calls reach the window's edge than with the competitor alone:
-		// measured 1.3–2.3% over runs under -race; bounded at 3%.
+		// measured 1.4–2.3% over runs under -race; bounded at 3%.
 		{"random5-competitor-sliding", false, 0, 2500 * time.Microsecond, 0.05, 120 * time.Second, 510, 510, 0.03},
 	}
 	for _, tc := range tests {
