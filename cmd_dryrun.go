@@ -53,16 +53,7 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 			return &exitError{code: exitUsage, err: err}
 		}
 		rep.Rows++
-		code, reason := "", ""
-		var num string
-		if row.Err != nil {
-			code, reason = pipeline.CodeUnreadable, row.Err.Error()
-		} else {
-			num, code, reason = readers.NormalizePhone(row.Phone)
-		}
-		if code == "" && o.outIDColumn != "" && len(row.OutID) > 64 {
-			code, reason = pipeline.CodeInvalidOutID, fmt.Sprintf("OutId has %d characters; the API accepts at most 64", len(row.OutID))
-		}
+		num, code, reason := pipeline.Triage(row, pipeline.OutID(row, o.outIDColumn != ""))
 		if code != "" {
 			rep.Rejected[code]++
 			if len(rep.Examples) < maxDryRunExamples {

@@ -448,35 +448,44 @@ func (r *runner) read() error {
 
 // settleLocally gives a row that cannot or need not be sent its final result.
 func (r *runner) settleLocally(it *item) bool {
-	row := &it.row
-	it.res = checkpoint.Result{Index: row.Index, OutID: r.outID(row)}
-	if row.Err != nil {
-		it.res.Code, it.res.Message = CodeUnreadable, row.Err.Error()
-		it.done = true
-		return true
+	it.res = checkpoint.Result{Index: it.row.Index, OutID: OutID(it.row, r.cfg.OutIDFromColumn)}
+	num, code, reason := Triage(it.row, it.res.OutID)
+	if code == "" {
+		it.num = num
+		return false
 	}
-	num, code, reason := readers.NormalizePhone(row.Phone)
-	if code != "" {
-		it.res.Code, it.res.Message = code, reason
-		it.done = true
-		return true
-	}
-	if len(it.res.OutID) > maxOutIDLen {
-		it.res.Code = CodeInvalidOutID
-		it.res.Message = fmt.Sprintf("OutId has %d characters; the API accepts at most %d", len(it.res.OutID), maxOutIDLen)
+	it.res.Code, it.res.Message = code, reason
+	if code == CodeInvalidOutID {
 		it.res.OutID = ""
-		it.done = true
-		return true
 	}
-	it.num = num
-	return false
+	it.done = true
+	return true
 }
 
-func (r *runner) outID(row *readers.Row) string {
-	if r.cfg.OutIDFromColumn && row.OutID != "" {
+// OutID is the OutId a row is sent with: its --outid-column cell when fromColumn and
+// not empty, else "r" and the row's line (CSV) or Excel row number.
+func OutID(row readers.Row, fromColumn bool) string {
+	if fromColumn && row.OutID != "" {
 		return row.OutID
 	}
 	return "r" + strconv.Itoa(row.Line)
+}
+
+// Triage decides whether a row can be sent: the normalised number, or the local
+// Code and the reason for the Message when it cannot (no call is made for it).
+// --dry-run reports with the same decisions the run makes.
+func Triage(row readers.Row, outID string) (number, code, reason string) {
+	if row.Err != nil {
+		return "", CodeUnreadable, row.Err.Error()
+	}
+	number, code, reason = readers.NormalizePhone(row.Phone)
+	if code != "" {
+		return "", code, reason
+	}
+	if len(outID) > maxOutIDLen {
+		return "", CodeInvalidOutID, fmt.Sprintf("OutId has %d characters; the API accepts at most %d", len(outID), maxOutIDLen)
+	}
+	return number, "", ""
 }
 
 func (r *runner) copyAnswer(it *item, ans checkpoint.Result, firstLine int64) {
