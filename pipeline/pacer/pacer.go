@@ -126,11 +126,21 @@ const (
 	// high falls back afterwards and looks like a cut that worked),
 	// so that random throttles rarely look like overload.
 	noiseSigmas = 4.0
-	// The background is forgotten after backgroundTTL, so a background that
-	// went away does not hide a later overload for long. Re-learning it
-	// costs one ineffective cut (~1 s at 90%).
+	// The background is reviewed every backgroundTTL against the share seen
+	// since it was learned: kept (never raised) while it persists, forgotten
+	// once it is gone, so that a background that went away does not hide a
+	// later overload for long. Re-learning it instead, by an ineffective cut,
+	// costs a second at 90% and, one time in six, a cut kept by chance.
 	backgroundTTL = 30 * second
 	minBackground = 0.02
+	// reviewMin reports since the last review are needed to renew the
+	// background; with fewer the share is too noisy to tell.
+	reviewMin = 1000
+	// Cuts that follow each other within episodeGap (the previous one having
+	// been kept) form an episode: one cut kept by chance under a constant
+	// share is followed by another, and when that one is found ineffective
+	// the share before the first tells whether any of them helped.
+	episodeGap = judgeAfter + 2*second
 )
 
 // State is the pacer's mode.
@@ -235,7 +245,9 @@ type Pacer struct {
 	background  float64 // share of reports throttled whatever our rate
 	bgReports   int     // reports the background was estimated from
 	bgUntil     int64
+	bgT, bgN    int // reports since the background was learned or renewed
 	judge       judgeInfo
+	episode     episodeInfo
 
 	onStart func(t int64) // test hook, called with mu held
 }
@@ -250,6 +262,15 @@ type judgeInfo struct {
 	rt0     int // throttles and reports over d0, for rates
 	rn0     int
 	d0      int64
+}
+
+// episodeInfo describes the first cut of a run of consecutive cuts: the rate
+// before it and the reports in the second before it.
+type episodeInfo struct {
+	valid   bool
+	rate    float64
+	t0, n0  int
+	lastCut int64
 }
 
 type undoInfo struct {
@@ -503,6 +524,10 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		t0, n0 := p.reports.sum(cur-slotsPerSecond+1, cur)
 		from := max(cur-slotsPerSecond+1, slotOf(p.firstReport), slotOf(p.lastDecrease+judgeSkip)+1)
 		_, rn0 := p.reports.sum(from, cur)
+		if !p.episode.valid || now-p.episode.lastCut > episodeGap {
+			p.episode = episodeInfo{valid: true, rate: p.rate, t0: t0, n0: n0}
+		}
+		p.episode.lastCut = now
 		p.lastDecrease = now
 		p.judge = judgeInfo{pending: true, at: now, rate: p.rate, t0: t0, n0: n0,
 			rt0: p.reports.throttles(from, cur), rn0: rn0, d0: now - max(slotStart(from), p.firstReport)}
@@ -521,12 +546,34 @@ func (p *Pacer) reportLocked(now int64, throttled bool) {
 		p.judgeLocked(now)
 	}
 	if p.background > 0 && now >= p.bgUntil {
-		p.background = 0
+		p.reviewBackgroundLocked(now)
 	}
 	if p.firstReport == math.MinInt64/2 {
 		p.firstReport = now
 	}
 	p.reports.add(now, throttled)
+	if p.background > 0 {
+		p.bgN++
+		if throttled {
+			p.bgT++
+		}
+	}
+}
+
+// reviewBackgroundLocked renews the background with the share seen since it
+// was learned when that share is still a background, and forgets it when it
+// is not. Renewal never raises it: throttles above it (an overload that came
+// later) must keep counting as excess, and only a judged cut may raise it.
+func (p *Pacer) reviewBackgroundLocked(now int64) {
+	share := float64(p.bgT) / float64(max(p.bgN, 1))
+	if p.bgN >= reviewMin && share >= minBackground {
+		p.background = min(p.background, share)
+		p.bgReports = p.bgN
+		p.bgUntil = now + backgroundTTL
+	} else {
+		p.background = 0
+	}
+	p.bgT, p.bgN = 0, 0
 }
 
 // excessLocked returns the throttles of the last second above the background
@@ -596,7 +643,20 @@ func (p *Pacer) judgeLocked(now int64) {
 	p.background = pooled
 	p.bgReports = j.n0 + n1
 	p.bgUntil = now + backgroundTTL
-	p.setRateLocked(max(p.rate, j.rate))
+	p.bgT, p.bgN = 0, 0
+	restore := j.rate
+	// When the share has not clearly fallen since before the episode's first
+	// cut either, none of its cuts helped: undo them all, not only this one.
+	if e := p.episode; e.valid && e.n0 >= judgeMin && e.rate > restore {
+		se0 := float64(e.t0) / float64(e.n0)
+		pe := float64(e.t0+t1) / float64(e.n0+n1)
+		sde := math.Sqrt(pe * (1 - pe) * (1/float64(e.n0) + 1/float64(n1)))
+		if se0-s1 < judgeFell*sde {
+			restore = e.rate
+		}
+	}
+	p.episode.valid = false
+	p.setRateLocked(max(p.rate, restore))
 	p.growFrom = now
 }
 
@@ -614,6 +674,7 @@ func (p *Pacer) enterPauseLocked(now int64, retryAfter time.Duration) {
 	p.streak = 0
 	// A pause changes the rate seen by the server beyond any cut's effect.
 	p.judge.pending = false
+	p.episode.valid = false
 	p.epoch++
 	p.pauses.Add(1)
 	p.signalLocked()

@@ -528,3 +528,31 @@ func TestCutJudgedByEffect(t *testing.T) {
 		t.Errorf("rate %.1f 10 s into an overload over a learned background, want <= 640", got)
 	}
 }
+
+func TestBackgroundReviewedNotRelearned(t *testing.T) {
+	random := func(float64) float64 { return 0.05 }
+	clk := NewFakeClock(epoch0)
+	p := New(Config{QPS: 1000, Clock: clk})
+	feed(p, clk, 3*time.Second, random)
+	// The cut at the very start is kept for lack of a second to judge it by;
+	// the next is found ineffective, and so, measured against the share
+	// before the first, is the whole episode: both are undone at once.
+	if got, bg := p.Rate(), p.background; got != 1000 || bg < 0.04 || bg > 0.06 {
+		t.Fatalf("rate %.1f, background %.3f after 3 s of 5%% random throttles, want 1000, ~0.05", got, bg)
+	}
+	// Three reviews of the background (every 30 s) find it still there and
+	// renew it: no cut to learn it again.
+	lowest := p.Rate()
+	for range 100 {
+		feed(p, clk, time.Second, random)
+		lowest = min(lowest, p.Rate())
+	}
+	if lowest != 1000 || p.background < 0.04 || p.background > 0.05 {
+		t.Errorf("lowest rate %.1f, background %.3f over 100 s of a steady 5%% background, want 1000 throughout and <= the learned share", lowest, p.background)
+	}
+	// Once it is gone, the next review forgets it.
+	feed(p, clk, 35*time.Second, func(float64) float64 { return 0 })
+	if p.background != 0 {
+		t.Errorf("background %.3f 35 s after the random throttles stopped, want forgotten", p.background)
+	}
+}

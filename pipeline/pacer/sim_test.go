@@ -154,13 +154,15 @@ func TestSimulation(t *testing.T) {
 		{"competitor-sliding", false, 0, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
 		{"competitor-fixed", true, 730 * time.Millisecond, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
 		// A proxy throttles 5% of calls whatever the rate: cutting the rate
-		// does not help, so it must stay near the quota.
-		{"random5-sliding", false, 0, 0, 0.05, 120 * time.Second, 900, 0.95 * 900, 0.001},
+		// does not help, so it must stay near the quota (measured 982/s in
+		// every run: the background is learned once and renewed, not
+		// re-learned by a cut every 30 s; that cost 895–946/s).
+		{"random5-sliding", false, 0, 0, 0.05, 120 * time.Second, 960, 0.95 * 960, 0.001},
 		// Both: the competitor's overload must still be handled, the random
 		// share must not drag the rate further down. Overload under a 5%
 		// background is noticed only once it stands out of the noise (3σ), so
 		// more calls reach the window's edge than with the competitor alone:
-		// measured 1.4–2.3% over runs under -race; bounded at 3%.
+		// measured 0.6–1.5% over runs under -race; bounded at 3%.
 		{"random5-competitor-sliding", false, 0, 2500 * time.Microsecond, 0.05, 120 * time.Second, 510, 510, 0.03},
 	}
 	for _, tc := range tests {
