@@ -426,7 +426,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	var callSide pipeline.RowSource = src
 	if resume != nil && resume.Spooled > 0 {
 		resume.Replay = src
-		cs, err := openCallSide(o, src, resume.Spooled)
+		cs, err := openCallSide(o, src, resume.Spooled, logf)
 		if err != nil {
 			return err
 		}
@@ -532,17 +532,60 @@ type callSideSource interface {
 // For XLSX that is a scanner that skips the finished rows at the speed of the zip
 // stream (excelize would parse every one of them: 20 s for 900,000 rows) and reads
 // only the phone and OutId cells; CSV readers skip fast enough as they are.
-func openCallSide(o *encryptOptions, src readers.Source, from int64) (callSideSource, error) {
+func openCallSide(o *encryptOptions, src readers.Source, from int64, logf func(string, ...any)) (callSideSource, error) {
 	if layout, ok := readers.LayoutOf(src); ok {
 		sc, err := readers.OpenPhoneScanner(layout, from)
 		if err == nil {
-			return sc, nil
+			return &scanThenRead{scanner: sc, open: func() (readers.Source, error) { return openInput(o) }, logf: logf}, nil
 		}
 		if !errors.Is(err, readers.ErrNoScanner) {
 			return nil, asConfigError(err)
 		}
 	}
 	return openInput(o)
+}
+
+// scanThenRead hands out the scanner's rows until the scanner meets an OutId cell
+// that excelize shows otherwise than it is stored (readers.ErrOutIDFormatted); from
+// that row on it reads the input through the full reader, as an uninterrupted run
+// does, so that every row is called with the OutId its output row shows. That
+// reader starts at the first row, so the switch costs the time to walk to there.
+type scanThenRead struct {
+	scanner readers.PhoneScanner
+	open    func() (readers.Source, error)
+	logf    func(string, ...any)
+	src     readers.Source
+	from    int64
+}
+
+func (s *scanThenRead) Next() (readers.Row, error) {
+	if s.src == nil {
+		row, err := s.scanner.Next()
+		if !errors.Is(err, readers.ErrOutIDFormatted) {
+			return row, err
+		}
+		s.logf("resuming: %v; reading the input from its first row to get it, which takes a while for a large sheet", err)
+		if err := s.scanner.Close(); err != nil {
+			return readers.Row{}, fmt.Errorf("close the row scanner: %w", err)
+		}
+		if s.src, err = s.open(); err != nil {
+			return readers.Row{}, err
+		}
+		s.from = row.Index
+	}
+	for {
+		row, err := s.src.Next()
+		if err != nil || row.Index >= s.from {
+			return row, err
+		}
+	}
+}
+
+func (s *scanThenRead) Close() error {
+	if s.src != nil {
+		return s.src.Close()
+	}
+	return s.scanner.Close()
 }
 
 // buildResume opens what a resumed run needs: the recorded answers, in order and

@@ -968,3 +968,84 @@ func BenchmarkCompetingClient(b *testing.B) {
 		b.Errorf("the job reached %.0f rows/s of the 600 left", got.RowsPerSec)
 	}
 }
+
+// TestE2EResumeXLSXFormattedOutID: an OutId column whose later cells are numbers
+// shown with leading zeros. The resumed run's scanner reads stored values; at the
+// first formatted cell it must hand over to the full reader, so that every row is
+// called with (and its output shows) the OutId an uninterrupted run uses.
+func TestE2EResumeXLSXFormattedOutID(t *testing.T) {
+	const rows = 3000
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.xlsx")
+	f := excelize.NewFile()
+	fmtCode := "000000"
+	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &fmtCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sw.SetRow("A1", []any{"订单号", "姓名", "手机号"})
+	for i := range rows {
+		var id any = fmt.Sprintf("ORD-%05d", i)
+		if i >= rows/2 {
+			id = excelize.Cell{StyleID: style, Value: i}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, []any{id, fmt.Sprintf("客户%d", i), 13900000000 + int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(in); err != nil {
+		t.Fatal(err)
+	}
+	srv, env := startSandbox(t, func(c *sandbox.Config) { c.QPS = 0; c.Latency = 2 * time.Millisecond })
+	ref := filepath.Join(dir, "ref.xlsx")
+	if r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--qps", "0", "--no-checkpoint", "--outid-column", "订单号", in, "-o", ref); r.code != 0 {
+		t.Fatalf("reference: exit %d\n%s", r.code, r.stderr)
+	}
+	srv.Sandbox().ResetStats()
+	out := filepath.Join(dir, "out.xlsx")
+	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "2000", "--workers", "16", "--progress", "none", "--outid-column", "订单号", in, "-o", out}
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= 600 })
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if billed := srv.Sandbox().Stats().Billed; billed >= rows/2 {
+		t.Fatalf("killed after %d calls: the resumed run would not reach the formatted cells by the scanner", billed)
+	}
+	r := runBin(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "OutId cell is formatted") || !strings.Contains(r.stderr, fmt.Sprintf("row %d", rows/2+2)) {
+		t.Errorf("the resumed run did not say it switched readers at row %d:\n%s", rows/2+2, r.stderr)
+	}
+	want, _ := readXLSX(t, ref, "Results")
+	got, _ := readXLSX(t, out, "Results")
+	if len(got) != rows+1 || len(want) != rows+1 {
+		t.Fatalf("rows: got %d, reference %d", len(got), len(want))
+	}
+	if want[rows][5] != fmt.Sprintf("%06d", rows-1) {
+		t.Fatalf("reference OutId of the last row %q, want the shown %06d", want[rows][5], rows-1)
+	}
+	for i := range want {
+		for _, c := range []int{0, 1, 2, 3, 4, 5, 6} { // input cells, 140 number, expiry, OutId, Code
+			if got[i][c] != want[i][c] {
+				t.Fatalf("row %d col %d: %q, reference %q", i, c, got[i][c], want[i][c])
+			}
+		}
+	}
+	if st := srv.Sandbox().Stats(); st.Requests > rows+16 {
+		t.Errorf("%d calls for %d rows and one kill", st.Requests, rows)
+	}
+}

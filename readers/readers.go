@@ -50,6 +50,10 @@ type Row struct {
 	// Err is set when the row's phone cell could not be read (for example a formula
 	// with no cached value). The row still counts and is still written.
 	Err error
+
+	// outIDFormatted: the scanner read an OutId cell whose shown text may differ
+	// from the value it stores (see ErrOutIDFormatted).
+	outIDFormatted bool
 }
 
 // Source is a stream of rows. Next returns io.EOF after the last row. Any other

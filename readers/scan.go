@@ -37,9 +37,11 @@ type PhoneScanner interface {
 // that Index on: gap and blank rows in place, blank rows after the last
 // non-blank row dropped. Phone is the raw cell value, as Row.Phone from Open;
 // Err is set for a phone formula without a cached value, as from Open. OutID
-// is the raw cell value too: the same as Open's for text cells, but for a
-// number, date or boolean cell the stored value ("45292", "1") rather than the
-// formatted text Open echoes.
+// is the same as Open's: the scanner reads a cell's stored value, which is the
+// text Open shows for text cells and for unstyled integers of up to 15 digits;
+// at the first OutId cell of any other kind (a date, a styled or long number,
+// a boolean) Next returns that row's Index and Line with an error wrapping
+// ErrOutIDFormatted, and the caller must read from that row on through Open.
 //
 // For CSV/TSV/TXT layouts it returns ErrNoScanner.
 func OpenPhoneScanner(l Layout, from int64) (PhoneScanner, error) {
@@ -155,6 +157,10 @@ func (s *phoneScanner) Next() (Row, error) {
 			r := *s.pending
 			s.pending = nil
 			s.nextLine = r.Line + 1
+			if r.outIDFormatted {
+				r.outIDFormatted = false
+				return r, s.wrap(r.Line, ErrOutIDFormatted)
+			}
 			return r, nil
 		}
 		if s.err != nil {
@@ -181,10 +187,46 @@ func (s *phoneScanner) Next() (Row, error) {
 	}
 }
 
+// ErrOutIDFormatted is returned (wrapped) by a PhoneScanner for a row whose OutId
+// cell Open would show differently from the value the cell stores: excelize
+// applies the cell's number format (dates, leading zeros, "TRUE" for 1, E+
+// notation past 15 digits), and the scanner does not. Sending the stored value
+// would give the rows called after a resume other OutIds than an uninterrupted
+// run gives them.
+var ErrOutIDFormatted = errors.New("the OutId cell is formatted (a date, a styled or long number, a boolean): read on through excelize")
+
+// shownAsStored reports whether excelize shows cell c, whose stored value is
+// val, as val itself: text cells, and numbers without a style that are integers
+// of at most 15 digits (excelize rounds longer ones to 15 significant digits
+// and writes them with E+).
+func shownAsStored(c scanCell, val string) bool {
+	switch c.typ {
+	case "s", "inlineStr", "str":
+		return true
+	case "", "n":
+	default: // b, d, e
+		return val == ""
+	}
+	if c.style != "" && c.style != "0" {
+		return val == ""
+	}
+	digits := strings.TrimPrefix(val, "-")
+	if len(digits) > 15 {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // scanCell is what one <c> held, as far as the scanner cares.
 type scanCell struct {
 	col       int
 	typ       string
+	style     string
 	hasF      bool
 	hasIS     bool
 	valueText bool // non-space character data inside <v> or <is>
@@ -244,7 +286,7 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 					}
 					col = cn - 1
 				}
-				c = scanCell{col: col, typ: attr(el, "t")}
+				c = scanCell{col: col, typ: attr(el, "t"), style: attr(el, "s")}
 				s.vbuf, s.isbuf = s.vbuf[:0], s.isbuf[:0]
 			}
 			if len(s.stack) == 1 && s.stack[0] == "c" {
@@ -340,6 +382,7 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 			}
 			if c.col == s.outCol {
 				row.OutID = val
+				row.outIDFormatted = !shownAsStored(c, val)
 			}
 		}
 	}

@@ -407,3 +407,87 @@ func TestSharedStringsFastMatchesXML(t *testing.T) {
 		}
 	}
 }
+
+// TestPhoneScannerOutIDAsShown: for every kind of OutId cell the scanner either
+// hands out the very text Open shows, or stops at that row with
+// ErrOutIDFormatted so that the caller reads on through Open.
+func TestPhoneScannerOutIDAsShown(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name      string
+		value     any
+		numFmt    int    // built-in number format; 0 = none
+		custom    string // custom number format
+		formatted bool   // the scanner must stop at this row
+	}{
+		{"text", "ORD-0001", 0, "", false},
+		{"digits as text", "000123", 0, "", false},
+		{"unstyled integer", 12345678901, 0, "", false},
+		{"unstyled 15 digits", 123456789012345, 0, "", false},
+		{"negative integer", -42, 0, "", false},
+		{"unstyled 16 digits", 1234567890123456, 0, "", true},
+		{"unstyled decimal", 0.30000000000000004, 0, "", true},
+		{"leading zeros format", 123, 0, "000000", true},
+		{"date", 45292, 14, "", true},
+		{"boolean", true, 0, "", true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, fmt.Sprintf("o%d.xlsx", i))
+			f := excelize.NewFile()
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(f.SetSheetRow("Sheet1", "A1", &[]any{"编号", "手机号"}))
+			must(f.SetSheetRow("Sheet1", "A2", &[]any{"first", "13900000001"}))
+			must(f.SetSheetRow("Sheet1", "A3", &[]any{tt.value, "13900000002"}))
+			if tt.numFmt != 0 || tt.custom != "" {
+				st := &excelize.Style{NumFmt: tt.numFmt}
+				if tt.custom != "" {
+					st.CustomNumFmt = &tt.custom
+				}
+				id, err := f.NewStyle(st)
+				must(err)
+				must(f.SetCellStyle("Sheet1", "A3", "A3", id))
+			}
+			must(f.SaveAs(p))
+			src, err := Open(p, Options{OutIDColumn: "编号"})
+			must(err)
+			var shown []string
+			for {
+				r, err := src.Next()
+				if err == io.EOF {
+					break
+				}
+				must(err)
+				shown = append(shown, r.OutID)
+			}
+			l, _ := LayoutOf(src)
+			src.Close()
+
+			sc, err := OpenPhoneScanner(l, 0)
+			must(err)
+			defer sc.Close()
+			r, err := sc.Next()
+			if err != nil || r.OutID != shown[0] {
+				t.Fatalf("row 0: %q, %v; want %q", r.OutID, err, shown[0])
+			}
+			r, err = sc.Next()
+			if tt.formatted {
+				if !errors.Is(err, ErrOutIDFormatted) || r.Index != 1 || r.Line != 3 {
+					t.Fatalf("row 1 (Open shows %q): index %d line %d, %v; want index 1 line 3 and ErrOutIDFormatted", shown[1], r.Index, r.Line, err)
+				}
+				if !strings.Contains(err.Error(), "row 3") {
+					t.Errorf("error %q does not name row 3", err)
+				}
+				return
+			}
+			if err != nil || r.OutID != shown[1] {
+				t.Fatalf("row 1: scanner %q, %v; Open shows %q", r.OutID, err, shown[1])
+			}
+		})
+	}
+}
