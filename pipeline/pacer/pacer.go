@@ -139,8 +139,13 @@ const (
 	// Cuts that follow each other within episodeGap (the previous one having
 	// been kept) form an episode: one cut kept by chance under a constant
 	// share is followed by another, and when that one is found ineffective
-	// the share before the first tells whether any of them helped.
+	// the share before the first tells whether that one helped either.
 	episodeGap = judgeAfter + 2*second
+	// A review renews the background when the share since matches it within
+	// reviewSigmas deviations, and at most until backgroundMaxAge after a cut
+	// learned it; then an ineffective cut learns it afresh.
+	reviewSigmas     = 2.0
+	backgroundMaxAge = 120 * second
 )
 
 // State is the pacer's mode.
@@ -245,7 +250,8 @@ type Pacer struct {
 	background  float64 // share of reports throttled whatever our rate
 	bgReports   int     // reports the background was estimated from
 	bgUntil     int64
-	bgT, bgN    int // reports since the background was learned or renewed
+	bgT, bgN    int   // reports since the background was learned or renewed
+	bgLearned   int64 // when a judged cut last learned it
 	judge       judgeInfo
 	episode     episodeInfo
 
@@ -566,7 +572,16 @@ func (p *Pacer) reportLocked(now int64, throttled bool) {
 // later) must keep counting as excess, and only a judged cut may raise it.
 func (p *Pacer) reviewBackgroundLocked(now int64) {
 	share := float64(p.bgT) / float64(max(p.bgN, 1))
-	if p.bgN >= reviewMin && share >= minBackground {
+	b := p.background
+	// The share since the last review must match the background within the
+	// noise of both estimates: throttles of an overload that came later (or a
+	// background that faded) change it, and then the background must go so
+	// that the excess counts again. Even a match is renewed only up to
+	// backgroundMaxAge: an overload whose share happens to equal a background
+	// that went away is hidden at most that long.
+	sd := math.Sqrt(b * (1 - b) * (1/float64(max(p.bgN, 1)) + 1/float64(max(p.bgReports, 1))))
+	if p.bgN >= reviewMin && share >= minBackground && math.Abs(share-b) <= reviewSigmas*sd &&
+		now-p.bgLearned < backgroundMaxAge {
 		p.background = min(p.background, share)
 		p.bgReports = p.bgN
 		p.bgUntil = now + backgroundTTL
@@ -643,15 +658,19 @@ func (p *Pacer) judgeLocked(now int64) {
 	p.background = pooled
 	p.bgReports = j.n0 + n1
 	p.bgUntil = now + backgroundTTL
+	p.bgLearned = now
 	p.bgT, p.bgN = 0, 0
 	restore := j.rate
-	// When the share has not clearly fallen since before the episode's first
-	// cut either, none of its cuts helped: undo them all, not only this one.
-	if e := p.episode; e.valid && e.n0 >= judgeMin && e.rate > restore {
+	// When the share has neither clearly fallen nor clearly risen since
+	// before the episode's first cut either, none of its cuts helped: undo the
+	// one before this too. Only that one: a longer run of kept cuts is a
+	// rate that kept up with a growing overload, each cut holding the share
+	// where it was; undoing them all would jump back far over the quota.
+	if e := p.episode; e.valid && e.n0 >= judgeMin && e.rate > restore && e.rate <= restore/decreaseFactor*(1+1e-9) {
 		se0 := float64(e.t0) / float64(e.n0)
 		pe := float64(e.t0+t1) / float64(e.n0+n1)
 		sde := math.Sqrt(pe * (1 - pe) * (1/float64(e.n0) + 1/float64(n1)))
-		if se0-s1 < judgeFell*sde {
+		if se0-s1 < judgeFell*sde && s1-se0 < judgeRose*sde {
 			restore = e.rate
 		}
 	}
@@ -731,6 +750,7 @@ func (p *Pacer) SetRate(r float64) {
 	p.growFrom = max(p.growFrom, p.now())
 	// The caller's rate wins over undoing a cut.
 	p.judge.pending = false
+	p.episode.valid = false
 }
 
 func (p *Pacer) setRateLocked(r float64) {

@@ -556,3 +556,80 @@ func TestBackgroundReviewedNotRelearned(t *testing.T) {
 		t.Errorf("background %.3f 35 s after the random throttles stopped, want forgotten", p.background)
 	}
 }
+
+// feedAt is feed with the throttled share a function of the time since the
+// start too, and a hook after every 10 ms step.
+func feedAt(p *Pacer, clk *FakeClock, from, dur time.Duration, throttled func(rate float64, at time.Duration) float64, step func(at time.Duration)) {
+	var calls, thr float64
+	for i := range dur / (10 * time.Millisecond) {
+		at := from + time.Duration(i+1)*10*time.Millisecond
+		clk.Advance(10 * time.Millisecond)
+		r := p.Rate()
+		calls += r / 100
+		thr += r / 100 * throttled(r, at)
+		for ; calls >= 1; calls-- {
+			if thr >= 1 {
+				thr--
+				p.Throttled(0)
+			} else {
+				p.Succeeded()
+			}
+		}
+		if step != nil {
+			step(at)
+		}
+	}
+}
+
+// TestUndoDoesNotJumpOverAGrowingOverload: what is left of the quota shrinks from
+// 1000 to 500 over a few seconds (a competitor ramping up). Each cut only holds
+// the share of throttles where it was, so the last one looks ineffective; undoing
+// it may give back one cut, never the whole run of them.
+func TestUndoDoesNotJumpOverAGrowingOverload(t *testing.T) {
+	for _, slope := range []float64{60, 80} {
+		for _, bg := range []float64{0, 0.05} {
+			clk := NewFakeClock(epoch0)
+			p := New(Config{QPS: 1000, Clock: clk})
+			avail := func(at time.Duration) float64 {
+				return max(500, 1000-slope*max(0, at.Seconds()-10))
+			}
+			prev := p.Rate()
+			feedAt(p, clk, 0, 40*time.Second, func(r float64, at time.Duration) float64 {
+				return bg + (1-bg)*max(0, 1-avail(at)/r)
+			}, func(at time.Duration) {
+				if r := p.Rate(); r > prev*1.12 && r > avail(at) {
+					t.Errorf("slope %.0f/s, background %.2f: at %v the rate jumped %.0f → %.0f with %.0f left of the quota", slope, bg, at, prev, r, avail(at))
+				}
+				prev = p.Rate()
+			})
+		}
+	}
+}
+
+// TestBackgroundGoesWhenOverloadReplacesIt: random throttles are learned as the
+// background, then stop just as a competitor takes 400 of the 1000 calls/s. The
+// background must not go on hiding the throttles of that overload.
+func TestBackgroundGoesWhenOverloadReplacesIt(t *testing.T) {
+	for _, left := range []float64{600, 950} {
+		clk := NewFakeClock(epoch0)
+		p := New(Config{QPS: 1000, Clock: clk})
+		feed(p, clk, 40*time.Second, func(float64) float64 { return 0.05 })
+		if p.background == 0 {
+			t.Fatal("no background learned from 40 s of 5% random throttles")
+		}
+		var calls, throttled float64
+		feedAt(p, clk, 40*time.Second, 200*time.Second, func(r float64, at time.Duration) float64 {
+			share := max(0, 1-left/r)
+			if at >= 100*time.Second {
+				calls += r / 100
+				throttled += r / 100 * share
+			}
+			return share
+		}, nil)
+		// 950 left: the overload's share at the full rate (5%) equals the old
+		// background; only the background's age limit ends it.
+		if share := throttled / calls; share > 0.02 {
+			t.Errorf("%.0f calls/s left: %.1f%% of calls throttled from 60 s after the switch on (background %.3f, rate %.0f), want < 2%%", left, 100*share, p.background, p.Rate())
+		}
+	}
+}
