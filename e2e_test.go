@@ -1027,7 +1027,7 @@ func TestE2EResumeXLSXFormattedOutID(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "OutId cell is formatted") || !strings.Contains(r.stderr, fmt.Sprintf("row %d", rows/2+2)) {
+	if !strings.Contains(r.stderr, "OutId cell has a number format") || !strings.Contains(r.stderr, fmt.Sprintf("row %d", rows/2+2)) {
 		t.Errorf("the resumed run did not say it switched readers at row %d:\n%s", rows/2+2, r.stderr)
 	}
 	want, _ := readXLSX(t, ref, "Results")

@@ -38,9 +38,10 @@ type PhoneScanner interface {
 // non-blank row dropped. Phone is the raw cell value, as Row.Phone from Open;
 // Err is set for a phone formula without a cached value, as from Open. OutID
 // is the same as Open's: the scanner reads a cell's stored value, which is the
-// text Open shows for text cells and for unstyled integers of up to 15 digits;
-// at the first OutId cell of any other kind (a date, a styled or long number,
-// a boolean) Next returns that row's Index and Line with an error wrapping
+// text Open shows for text cells and integers of up to 15 digits in the General
+// format; at the first OutId cell of any other kind (a date, a number with
+// another format or more digits, a boolean, text under a format that adds to
+// it) Next returns that row's Index and Line with an error wrapping
 // ErrOutIDFormatted, and the caller must read from that row on through Open.
 //
 // For CSV/TSV/TXT layouts it returns ErrNoScanner.
@@ -75,6 +76,7 @@ type phoneScanner struct {
 	rc     io.ReadCloser
 	dec    *xml.Decoder
 	sst    *sharedStrings // loaded on the first shared-string cell that matters
+	styles *cellStyles    // loaded on the first OutId cell
 	// nextLine is the Excel row of the next row to hand out; curRow is the
 	// number of the last <row> parsed (rows without an r attribute follow it).
 	nextLine int
@@ -193,25 +195,30 @@ func (s *phoneScanner) Next() (Row, error) {
 // notation past 15 digits), and the scanner does not. Sending the stored value
 // would give the rows called after a resume other OutIds than an uninterrupted
 // run gives them.
-var ErrOutIDFormatted = errors.New("the OutId cell is formatted (a date, a styled or long number, a boolean): read on through excelize")
+var ErrOutIDFormatted = errors.New("the OutId cell has a number format that changes what it shows (a date, leading zeros, a boolean, more than 15 digits, text with a prefix): read on through excelize")
 
 // shownAsStored reports whether excelize shows cell c, whose stored value is
-// val, as val itself: text cells, and numbers without a style that are integers
-// of at most 15 digits (excelize rounds longer ones to 15 significant digits
-// and writes them with E+).
-func shownAsStored(c scanCell, val string) bool {
+// val, as val itself: text cells styled General or "@" (or not at all), and
+// unstyled or General numbers that are integers of at most 15 digits without
+// leading zeros (excelize rounds longer ones to 15 significant digits and
+// writes them with E+). A formula's text result is never formatted. Anything
+// else is taken as formatted, even where excelize might show it as stored:
+// that costs a slower resume, never a wrong OutId.
+func shownAsStored(c scanCell, kind numFmtKind, val string) bool {
 	switch c.typ {
-	case "s", "inlineStr", "str":
+	case "str":
 		return true
+	case "s", "inlineStr":
+		return kind == fmtGeneral || kind == fmtText
 	case "", "n":
 	default: // b, d, e
-		return val == ""
+		return false
 	}
-	if c.style != "" && c.style != "0" {
-		return val == ""
+	if kind != fmtGeneral {
+		return false
 	}
 	digits := strings.TrimPrefix(val, "-")
-	if len(digits) > 15 {
+	if len(digits) > 15 || len(digits) > 1 && digits[0] == '0' {
 		return false
 	}
 	for i := 0; i < len(digits); i++ {
@@ -220,6 +227,98 @@ func shownAsStored(c scanCell, val string) bool {
 		}
 	}
 	return true
+}
+
+// numFmtKind is what a cell style's number format does to a value.
+type numFmtKind uint8
+
+const (
+	fmtOther   numFmtKind = iota // dates, decimals, custom codes: excelize reformats
+	fmtGeneral                   // General
+	fmtText                      // "@": text as it is
+)
+
+// cellStyles holds the number format kind of each cell style (cellXfs entry)
+// of a workbook, from xl/styles.xml.
+type cellStyles struct {
+	kinds []numFmtKind
+}
+
+// kind returns the kind of the style in a cell's s attribute ("" is style 0).
+// A style the workbook does not define counts as fmtOther.
+func (cs *cellStyles) kind(attr string) numFmtKind {
+	i := 0
+	if attr != "" {
+		n, err := strconv.Atoi(attr)
+		if err != nil || n < 0 {
+			return fmtOther
+		}
+		i = n
+	}
+	if i >= len(cs.kinds) {
+		if i == 0 {
+			return fmtGeneral // no styles at all: everything is General
+		}
+		return fmtOther
+	}
+	return cs.kinds[i]
+}
+
+func loadCellStyles(zr *zip.Reader) (*cellStyles, error) {
+	const name = "xl/styles.xml"
+	var zf *zip.File
+	for _, f := range zr.File {
+		if strings.ReplaceAll(f.Name, `\`, "/") == name {
+			zf = f
+			break
+		}
+	}
+	if zf == nil {
+		return &cellStyles{}, nil
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var doc struct {
+		NumFmts []struct {
+			ID   int    `xml:"numFmtId,attr"`
+			Code string `xml:"formatCode,attr"`
+		} `xml:"numFmts>numFmt"`
+		CellXfs []struct {
+			NumFmtID int `xml:"numFmtId,attr"`
+		} `xml:"cellXfs>xf"`
+	}
+	if err := xml.NewDecoder(rc).Decode(&doc); err != nil {
+		return nil, err
+	}
+	custom := make(map[int]string, len(doc.NumFmts))
+	for _, nf := range doc.NumFmts {
+		custom[nf.ID] = nf.Code
+	}
+	cs := &cellStyles{kinds: make([]numFmtKind, len(doc.CellXfs))}
+	for i, xf := range doc.CellXfs {
+		code, isCustom := custom[xf.NumFmtID]
+		switch {
+		case isCustom && strings.EqualFold(code, "General"), !isCustom && xf.NumFmtID == 0:
+			cs.kinds[i] = fmtGeneral
+		case isCustom && code == "@", !isCustom && xf.NumFmtID == 49:
+			cs.kinds[i] = fmtText
+		}
+	}
+	return cs, nil
+}
+
+func (s *phoneScanner) cellStyles() (*cellStyles, error) {
+	if s.styles == nil {
+		cs, err := loadCellStyles(s.zr)
+		if err != nil {
+			return nil, fmt.Errorf("read cell styles: %w", err)
+		}
+		s.styles = cs
+	}
+	return s.styles, nil
 }
 
 // scanCell is what one <c> held, as far as the scanner cares.
@@ -382,7 +481,11 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 			}
 			if c.col == s.outCol {
 				row.OutID = val
-				row.outIDFormatted = !shownAsStored(c, val)
+				styles, err := s.cellStyles()
+				if err != nil {
+					return Row{}, false, err
+				}
+				row.outIDFormatted = !shownAsStored(c, styles.kind(c.style), val)
 			}
 		}
 	}

@@ -418,18 +418,25 @@ func TestPhoneScannerOutIDAsShown(t *testing.T) {
 		value     any
 		numFmt    int    // built-in number format; 0 = none
 		custom    string // custom number format
+		bold      bool   // a style that changes the font only
 		formatted bool   // the scanner must stop at this row
 	}{
-		{"text", "ORD-0001", 0, "", false},
-		{"digits as text", "000123", 0, "", false},
-		{"unstyled integer", 12345678901, 0, "", false},
-		{"unstyled 15 digits", 123456789012345, 0, "", false},
-		{"negative integer", -42, 0, "", false},
-		{"unstyled 16 digits", 1234567890123456, 0, "", true},
-		{"unstyled decimal", 0.30000000000000004, 0, "", true},
-		{"leading zeros format", 123, 0, "000000", true},
-		{"date", 45292, 14, "", true},
-		{"boolean", true, 0, "", true},
+		{"text", "ORD-0001", 0, "", false, false},
+		{"digits as text", "000123", 0, "", false, false},
+		{"text under @", "abc", 49, "", false, false},
+		{"bold text", "abc", 0, "", true, false},
+		{"text under a format with a text section", "abc", 0, `"ID-"@`, false, true},
+		{"empty cell under a format with a text section", nil, 0, `0;-0;0;"T:"@`, false, true},
+		{"hidden by ;;;", "abc", 0, ";;;", false, true},
+		{"unstyled integer", 12345678901, 0, "", false, false},
+		{"bold integer", 12345678901, 0, "", true, false},
+		{"unstyled 15 digits", 123456789012345, 0, "", false, false},
+		{"negative integer", -42, 0, "", false, false},
+		{"unstyled 16 digits", 1234567890123456, 0, "", false, true},
+		{"unstyled decimal", 0.30000000000000004, 0, "", false, true},
+		{"leading zeros format", 123, 0, "000000", false, true},
+		{"date", 45292, 14, "", false, true},
+		{"boolean", true, 0, "", false, true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -444,10 +451,13 @@ func TestPhoneScannerOutIDAsShown(t *testing.T) {
 			must(f.SetSheetRow("Sheet1", "A1", &[]any{"编号", "手机号"}))
 			must(f.SetSheetRow("Sheet1", "A2", &[]any{"first", "13900000001"}))
 			must(f.SetSheetRow("Sheet1", "A3", &[]any{tt.value, "13900000002"}))
-			if tt.numFmt != 0 || tt.custom != "" {
+			if tt.numFmt != 0 || tt.custom != "" || tt.bold {
 				st := &excelize.Style{NumFmt: tt.numFmt}
 				if tt.custom != "" {
 					st.CustomNumFmt = &tt.custom
+				}
+				if tt.bold {
+					st.Font = &excelize.Font{Bold: true}
 				}
 				id, err := f.NewStyle(st)
 				must(err)
@@ -489,5 +499,40 @@ func TestPhoneScannerOutIDAsShown(t *testing.T) {
 				t.Fatalf("row 1: scanner %q, %v; Open shows %q", r.OutID, err, shown[1])
 			}
 		})
+	}
+}
+
+// TestPhoneScannerOutIDLeadingZeros: a number stored with leading zeros (Excel
+// never writes one, other programs do) is shown without them.
+func TestPhoneScannerOutIDLeadingZeros(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "zeros.xlsx")
+	cell := func(ref, v string) string { return `<c r="` + ref + `"><v>` + v + `</v></c>` }
+	writeXLSXParts(t, p, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>编号</t></is></c><c r="B1" t="inlineStr"><is><t>手机号</t></is></c></row>`+
+		`<row r="2">`+cell("A2", "0")+cell("B2", "13900000001")+`</row>`+
+		`<row r="3">`+cell("A3", "007")+cell("B3", "13900000002")+`</row>`+
+		`</sheetData></worksheet>`, "")
+	src, err := Open(p, Options{OutIDColumn: "编号"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0, _ := src.Next()
+	r1, _ := src.Next()
+	l, _ := LayoutOf(src)
+	src.Close()
+	if r1.OutID != "7" {
+		t.Fatalf("Open shows %q for a stored 007; the test assumes excelize drops the zeros", r1.OutID)
+	}
+	sc, err := OpenPhoneScanner(l, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if r, err := sc.Next(); err != nil || r.OutID != r0.OutID {
+		t.Fatalf("row 0: %q, %v; Open shows %q", r.OutID, err, r0.OutID)
+	}
+	if r, err := sc.Next(); !errors.Is(err, ErrOutIDFormatted) || r.Index != 1 {
+		t.Fatalf("row 1 (stored 007): %q index %d, %v; want ErrOutIDFormatted", r.OutID, r.Index, err)
 	}
 }
