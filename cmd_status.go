@@ -64,7 +64,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, c := range codes {
 		fmt.Fprintf(stdout, "  %-28s %d\n", c, st.Counts[c])
 	}
-	fmt.Fprintf(stdout, "calls       %d over %d runs\n", m.Calls, m.Runs)
+	runs := "runs"
+	if m.Runs == 1 {
+		runs = "run"
+	}
+	fmt.Fprintf(stdout, "calls       %d over %d %s\n", m.Calls, m.Runs, runs)
 	fmt.Fprintf(stdout, "created     %s\n", m.Created.Local().Format(time.DateTime))
 	fmt.Fprintf(stdout, "last run    %s\n", m.Updated.Local().Format(time.DateTime))
 	if st.TornBytes > 0 {
