@@ -627,3 +627,27 @@ func TestFlexStringRejectsObjects(t *testing.T) {
 		t.Errorf("number: %q %v", f, err)
 	}
 }
+
+// TestNoProxyListCostsNothingPerCall: the SDK would compile each NO_PROXY entry
+// as a regexp on every call; a long list must not add per-call work.
+func TestNoProxyListCostsNothingPerCall(t *testing.T) {
+	c, _ := newTestClient(t, http.HandlerFunc(echoHandler), nil)
+	call := func() {
+		if _, err := c.Encrypt(context.Background(), Request{Number: testNumber}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call()
+	t.Setenv("no_proxy", "")
+	t.Setenv("NO_PROXY", "")
+	base := testing.AllocsPerRun(100, call)
+	var hosts []string
+	for i := range 20 {
+		hosts = append(hosts, fmt.Sprintf("*.corp%d.example", i))
+	}
+	t.Setenv("NO_PROXY", strings.Join(hosts, ","))
+	long := testing.AllocsPerRun(100, call)
+	if long-base > 10 {
+		t.Errorf("%.0f allocations per call with a 20-entry NO_PROXY, %.0f without", long, base)
+	}
+}
