@@ -110,16 +110,12 @@ func (s *phoneScanner) open(target int) error {
 	if err != nil {
 		return s.wrap(0, err)
 	}
-	for _, zf := range s.zr.File {
-		if strings.EqualFold(zf.Name, part) {
-			if s.rc, err = zf.Open(); err != nil {
-				return s.wrap(0, fmt.Errorf("open %s: %w", part, err))
-			}
-			break
-		}
-	}
-	if s.rc == nil {
+	zf := zipPart(s.zr, part)
+	if zf == nil {
 		return s.wrap(0, fmt.Errorf("sheet part %s missing", part))
+	}
+	if s.rc, err = zf.Open(); err != nil {
+		return s.wrap(0, fmt.Errorf("open %s: %w", part, err))
 	}
 	sk := &skipper{r: s.rc, buf: make([]byte, 0, skipBufSize)}
 	rest, prev, found, err := sk.skipTo(target)
@@ -266,21 +262,9 @@ func (cs *cellStyles) kind(attr string) numFmtKind {
 
 func loadCellStyles(zr *zip.Reader) (*cellStyles, error) {
 	const name = "xl/styles.xml"
-	var zf *zip.File
-	for _, f := range zr.File {
-		if strings.ReplaceAll(f.Name, `\`, "/") == name {
-			zf = f
-			break
-		}
-	}
-	if zf == nil {
+	if zipPart(zr, name) == nil {
 		return &cellStyles{}, nil
 	}
-	rc, err := zf.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
 	var doc struct {
 		NumFmts []struct {
 			ID   int    `xml:"numFmtId,attr"`
@@ -290,7 +274,7 @@ func loadCellStyles(zr *zip.Reader) (*cellStyles, error) {
 			NumFmtID int `xml:"numFmtId,attr"`
 		} `xml:"cellXfs>xf"`
 	}
-	if err := xml.NewDecoder(rc).Decode(&doc); err != nil {
+	if err := readZipXML(zr, name, &doc); err != nil {
 		return nil, err
 	}
 	custom := make(map[int]string, len(doc.NumFmts))
@@ -672,14 +656,7 @@ func (s *sharedStrings) get(i int) (string, bool) {
 // entity, CDATA, comment, CR or phonetic run) are cut out by byte search and
 // only the rest go through the decoder.
 func loadSharedStrings(zr *zip.Reader) (*sharedStrings, error) {
-	const name = "xl/sharedStrings.xml"
-	var zf *zip.File
-	for _, f := range zr.File {
-		if strings.ReplaceAll(f.Name, `\`, "/") == name {
-			zf = f
-			break
-		}
-	}
+	zf := zipPart(zr, "xl/sharedStrings.xml")
 	if zf == nil {
 		return &sharedStrings{off: []uint32{0}}, nil
 	}

@@ -191,7 +191,7 @@ func (x *xlsxReader) sstSpilled() bool {
 	}
 	defer zr.Close()
 	for _, zf := range zr.File {
-		if zf.Name == sst {
+		if zf.Name == sst { // excelize's own lookup is exact
 			return true
 		}
 	}
@@ -404,12 +404,8 @@ func newFormulaScanner(p, sheet string) *formulaScanner {
 		zr.Close()
 		return nil
 	}
-	for _, zf := range zr.File {
-		if strings.EqualFold(zf.Name, part) {
-			rc, err := zf.Open()
-			if err != nil {
-				break
-			}
+	if zf := zipPart(&zr.Reader, part); zf != nil {
+		if rc, err := zf.Open(); err == nil {
 			return &formulaScanner{zr: zr, rc: rc, dec: xml.NewDecoder(rc)}
 		}
 	}
@@ -417,18 +413,28 @@ func newFormulaScanner(p, sheet string) *formulaScanner {
 	return nil
 }
 
-func readZipXML(zr *zip.Reader, name string, v any) error {
+// zipPart finds a package part by name, as leniently as readers of real files
+// must: case-insensitively, and with the backslashes some writers put in names.
+func zipPart(zr *zip.Reader, name string) *zip.File {
 	for _, zf := range zr.File {
-		if strings.EqualFold(zf.Name, name) {
-			rc, err := zf.Open()
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			return xml.NewDecoder(rc).Decode(v)
+		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), name) {
+			return zf
 		}
 	}
-	return fmt.Errorf("%s not found", name)
+	return nil
+}
+
+func readZipXML(zr *zip.Reader, name string, v any) error {
+	zf := zipPart(zr, name)
+	if zf == nil {
+		return fmt.Errorf("%s not found", name)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return xml.NewDecoder(rc).Decode(v)
 }
 
 // sheetPart maps a sheet name to its part name through workbook.xml and its
