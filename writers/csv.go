@@ -26,12 +26,12 @@ type csvSink struct {
 	buf  *bufio.Writer
 	enc  io.WriteCloser // gb18030 transformer, nil for UTF-8
 	w    *csv.Writer
-	text map[int]bool
+	text textColumns
 	row  int64
 	tmp  []string
 }
 
-func newCSV(path string, header []string, opts Options, text map[int]bool) (*csvSink, error) {
+func newCSV(path string, header []string, opts Options, text textColumns) (*csvSink, error) {
 	delim := opts.Delimiter
 	if delim == 0 {
 		delim = ','
@@ -89,7 +89,7 @@ func (s *csvSink) WriteRow(cells []string) error {
 	s.row++
 	out := s.tmp[:0]
 	for i, c := range cells {
-		if !s.text[i] {
+		if !s.text.has(i) {
 			c = neutralise(c)
 		}
 		out = append(out, c)

@@ -58,10 +58,13 @@ func Create(path string, header []string, opts Options) (Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := make(map[int]bool, len(opts.TextColumns))
+	var text textColumns
 	for _, c := range opts.TextColumns {
 		if c < 0 {
 			return nil, fmt.Errorf("create %s: negative text column %d", path, c)
+		}
+		for len(text) <= c {
+			text = append(text, false)
 		}
 		text[c] = true
 	}
@@ -177,3 +180,9 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// textColumns marks the columns written as text whatever they hold; it is read
+// for every cell, so a slice rather than a map.
+type textColumns []bool
+
+func (t textColumns) has(i int) bool { return i < len(t) && t[i] }

@@ -34,7 +34,7 @@ type xlsxSink struct {
 	af        *atomicFile
 	f         *excelize.File
 	header    []any
-	text      map[int]bool
+	text      textColumns
 	baseName  string
 	maxRows   int
 	boldStyle int
@@ -55,7 +55,7 @@ type dataSheet struct {
 	maxCols int
 }
 
-func newXLSX(path string, header []string, opts Options, text map[int]bool) (*xlsxSink, error) {
+func newXLSX(path string, header []string, opts Options, text textColumns) (*xlsxSink, error) {
 	name := opts.SheetName
 	if name == "" {
 		name = defaultSheetName
@@ -104,12 +104,12 @@ func newXLSX(path string, header []string, opts Options, text map[int]bool) (*xl
 
 // columnWidths sizes the leading columns from the header text, with room for
 // an 11-digit phone number or a 140 number in the text columns.
-func columnWidths(header []string, text map[int]bool) []float64 {
+func columnWidths(header []string, text textColumns) []float64 {
 	n := min(len(header), widthColumns)
 	w := make([]float64, n)
 	for i := range n {
 		width := 10.0
-		if text[i] {
+		if text.has(i) {
 			width = 16
 		}
 		// CJK characters are about two Latin characters wide.
@@ -193,7 +193,7 @@ func (s *xlsxSink) WriteRow(cells []string) error {
 		switch {
 		case c == "":
 			vals = append(vals, nil)
-		case s.text[i]:
+		case s.text.has(i):
 			vals = append(vals, c)
 		default:
 			if n := safeNumber(c); n != nil {
