@@ -21,7 +21,7 @@ func TestXLSXMemoryFlat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var peak uint64
+	var peak, early uint64 // early: the peak over the first samples
 	var ms runtime.MemStats
 	rows := 0
 	for {
@@ -37,8 +37,18 @@ func TestXLSXMemoryFlat(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapInuse)
+			if rows <= 60000 {
+				early = peak
+			}
 		}
 	}
 	spilled := src.(*table).rr.(*xlsxReader).sstSpilled()
-	t.Logf("%d rows, peak live heap %.1f MiB, shared strings spilled to disk: %v", rows, float64(peak)/(1<<20), spilled)
+	t.Logf("%d rows, peak live heap %.1f MiB (%.1f MiB over the first 60,000), shared strings spilled to disk: %v",
+		rows, float64(peak)/(1<<20), float64(early)/(1<<20), spilled)
+	if rows != n {
+		t.Errorf("read %d rows of %d", rows, n)
+	}
+	if early > 0 && peak > 2*early+32<<20 {
+		t.Errorf("peak live heap grew with the rows: %.1f MiB, %.1f MiB over the first 60,000", float64(peak)/(1<<20), float64(early)/(1<<20))
+	}
 }

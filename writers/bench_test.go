@@ -58,7 +58,7 @@ func TestXLSXPeakMemory(t *testing.T) {
 		t.Skip("set WRITERS_MEM_ROWS to run")
 	}
 	dir := t.TempDir()
-	var peakHeap, peakSys atomic.Uint64
+	var peakHeap, peakSys, earlyHeap atomic.Uint64 // early: before a tenth of the rows
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -88,6 +88,9 @@ func TestXLSXPeakMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
+		if i == n/10 {
+			earlyHeap.Store(peakHeap.Load())
+		}
 		if err := s.WriteRow(benchRow(i)); err != nil {
 			t.Fatal(err)
 		}
@@ -104,4 +107,9 @@ func TestXLSXPeakMemory(t *testing.T) {
 	t.Logf("%d rows in %v: file %.1f MiB, peak HeapInuse %.1f MiB, peak Sys %.1f MiB",
 		n, time.Since(start).Round(time.Millisecond), float64(fi.Size())/(1<<20),
 		float64(peakHeap.Load())/(1<<20), float64(peakSys.Load())/(1<<20))
+	// Flat: the rows after the first tenth add no more than GC noise.
+	if early := earlyHeap.Load(); early > 0 && peakHeap.Load() > 2*early+32<<20 {
+		t.Errorf("peak HeapInuse %.1f MiB, %.1f MiB after a tenth of the rows: it grows with the rows",
+			float64(peakHeap.Load())/(1<<20), float64(early)/(1<<20))
+	}
 }
