@@ -167,7 +167,6 @@ type csvReader struct {
 	r     *csv.Reader
 	enc   textEncoding
 	delim rune
-	utf8  bool
 }
 
 func delimName(d rune) string {
@@ -243,7 +242,7 @@ func openCSV(path string, opts Options) (Source, error) {
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false // rows travel through a pipeline
-	rr := &csvReader{path: path, f: f, r: cr, enc: enc, delim: delim, utf8: enc.enc == nil}
+	rr := &csvReader{path: path, f: f, r: cr, enc: enc, delim: delim}
 	t, err := newTable(path, rr, opts)
 	if err != nil {
 		f.Close()
@@ -265,7 +264,7 @@ func (c *csvReader) read() (record, error) {
 		return record{}, &InputError{Path: c.path, Row: line, Err: fmt.Errorf("read CSV: %w", err)}
 	}
 	line, _ := c.r.FieldPos(0)
-	if c.utf8 {
+	if c.enc.enc == nil { // UTF-8 input: check it, nothing to decode
 		// Only the first 64 KiB were checked; keep later stray bytes from
 		// reaching the output as invalid UTF-8.
 		for i, s := range fields {

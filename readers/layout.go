@@ -7,9 +7,8 @@ type Layout struct {
 	// Sheet is the resolved XLSX sheet name; "" for CSV/TSV/TXT.
 	Sheet string
 	// HeaderRow is the 1-based Excel row (or CSV line) of the header; 0 when
-	// the file has no header row (Headerless).
-	HeaderRow  int
-	Headerless bool
+	// the file has no header row.
+	HeaderRow int
 	// FirstLine is the Excel row (or CSV line) of the data row with Index 0.
 	// For XLSX, the data row with Index i is on Excel row FirstLine+i.
 	FirstLine int
@@ -30,12 +29,11 @@ func LayoutOf(s Source) (Layout, bool) {
 		first = t.headerRow + 1
 	}
 	return Layout{
-		Path:       t.path,
-		Sheet:      t.rr.sheet(),
-		HeaderRow:  t.headerRow,
-		Headerless: t.headerRow == 0,
-		FirstLine:  first,
-		PhoneCol:   t.phoneCol,
-		OutIDCol:   t.outIDCol,
+		Path:      t.path,
+		Sheet:     t.rr.sheet(),
+		HeaderRow: t.headerRow,
+		FirstLine: first,
+		PhoneCol:  t.phoneCol,
+		OutIDCol:  t.outIDCol,
 	}, true
 }

@@ -92,15 +92,7 @@ func NormalizePhone(raw string) (number, code, reason string) {
 }
 
 func isMobile(d string) bool {
-	if len(d) != 11 || d[0] != '1' {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		if d[i] < '0' || d[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(d) == 11 && d[0] == '1' && allDigits(d)
 }
 
 func isPhoneSeparator(r rune) bool {

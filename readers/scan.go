@@ -53,7 +53,7 @@ func OpenPhoneScanner(l Layout, from int64) (PhoneScanner, error) {
 		return nil, fmt.Errorf("phone scanner for %s: layout has no first data row", l.Path)
 	}
 	from = max(from, 0)
-	s := &phoneScanner{l: l, outCol: l.OutIDCol}
+	s := &phoneScanner{l: l}
 	if from > int64(excelize.TotalRows) {
 		s.done = true
 		s.nextLine = math.MaxInt
@@ -70,7 +70,6 @@ func OpenPhoneScanner(l Layout, from int64) (PhoneScanner, error) {
 
 type phoneScanner struct {
 	l      Layout
-	outCol int
 	f      *os.File
 	zr     *zip.Reader
 	rc     io.ReadCloser
@@ -106,16 +105,8 @@ func (s *phoneScanner) open(target int) error {
 	if s.zr, err = zip.NewReader(f, st.Size()); err != nil {
 		return s.wrap(0, fmt.Errorf("not a readable .xlsx file: %w", err))
 	}
-	part, err := sheetPart(s.zr, s.l.Sheet)
-	if err != nil {
+	if s.rc, err = openSheetPart(s.zr, s.l.Sheet); err != nil {
 		return s.wrap(0, err)
-	}
-	zf := zipPart(s.zr, part)
-	if zf == nil {
-		return s.wrap(0, fmt.Errorf("sheet part %s missing", part))
-	}
-	if s.rc, err = zf.Open(); err != nil {
-		return s.wrap(0, fmt.Errorf("open %s: %w", part, err))
 	}
 	sk := &skipper{r: s.rc, buf: make([]byte, 0, skipBufSize)}
 	rest, prev, found, err := sk.skipTo(target)
@@ -214,15 +205,7 @@ func shownAsStored(c scanCell, kind numFmtKind, val string) bool {
 		return false
 	}
 	digits := strings.TrimPrefix(val, "-")
-	if len(digits) > 15 || len(digits) > 1 && digits[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(digits) <= 15 && !(len(digits) > 1 && digits[0] == '0') && allDigits(digits)
 }
 
 // numFmtKind is what a cell style's number format does to a value.
@@ -423,7 +406,7 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 				continue
 			}
 			// </c>
-			wanted := c.col == s.l.PhoneCol || c.col == s.outCol
+			wanted := c.col == s.l.PhoneCol || c.col == s.l.OutIDCol
 			var val string
 			nonEmpty := false // for cells whose value is not kept
 			switch {
@@ -463,7 +446,7 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 					row.Err = fmt.Errorf("sheet %s cell %s: %w", s.l.Sheet, cell, errNoCache)
 				}
 			}
-			if c.col == s.outCol {
+			if c.col == s.l.OutIDCol {
 				row.OutID = val
 				styles, err := s.cellStyles()
 				if err != nil {
@@ -721,16 +704,24 @@ func loadSharedStringsFast(zf *zip.File) (*sharedStrings, bool, error) {
 			return nil, false, err
 		}
 		k.pos += len(tag) + len(body) + len(siEnd)
-		if bytes.Contains(item, []byte("_x")) {
-			s.arena = append(s.arena, bstrUnmarshal(string(item))...)
-		} else {
-			s.arena = append(s.arena, item...)
+		if err := s.add(item); err != nil {
+			return nil, false, err
 		}
-		if len(s.arena) > math.MaxUint32 {
-			return nil, false, errors.New("shared strings larger than 4 GiB")
-		}
-		s.off = append(s.off, uint32(len(s.arena)))
 	}
+}
+
+// add appends one item's text, decoding its _xHHHH_ escapes.
+func (s *sharedStrings) add(item []byte) error {
+	if bytes.Contains(item, []byte("_x")) {
+		s.arena = append(s.arena, bstrUnmarshal(string(item))...)
+	} else {
+		s.arena = append(s.arena, item...)
+	}
+	if len(s.arena) > math.MaxUint32 {
+		return errors.New("shared strings larger than 4 GiB")
+	}
+	s.off = append(s.off, uint32(len(s.arena)))
+	return nil
 }
 
 // siText appends the text of one <si> (start tag and body without </si>).
@@ -828,15 +819,9 @@ func loadSharedStringsXML(zf *zip.File) (*sharedStrings, error) {
 				continue
 			}
 			if len(path) == 2 && path[1] == "si" {
-				if bytes.Contains(item, []byte("_x")) {
-					s.arena = append(s.arena, bstrUnmarshal(string(item))...)
-				} else {
-					s.arena = append(s.arena, item...)
+				if err := s.add(item); err != nil {
+					return nil, err
 				}
-				if len(s.arena) > math.MaxUint32 {
-					return nil, errors.New("shared strings larger than 4 GiB")
-				}
-				s.off = append(s.off, uint32(len(s.arena)))
 			}
 			path = path[:len(path)-1]
 		}

@@ -200,7 +200,7 @@ func TestPhoneScannerMatchesOpen(t *testing.T) {
 		{"hand-written XML", odd, Options{OutIDColumn: "编号"},
 			Layout{Sheet: "数据", HeaderRow: 2, FirstLine: 3, PhoneCol: 1, OutIDCol: 0}, 10, true},
 		{"headerless", headerless, Options{OutIDColumn: "B"},
-			Layout{Sheet: "数据", Headerless: true, FirstLine: 3, PhoneCol: 0, OutIDCol: 1}, 8, true},
+			Layout{Sheet: "数据", FirstLine: 3, PhoneCol: 0, OutIDCol: 1}, 8, true},
 		{"excelize gaps and shared strings", gappy, Options{OutIDColumn: "客户编号"},
 			Layout{Sheet: "Sheet1", HeaderRow: 2, FirstLine: 3, PhoneCol: 1, OutIDCol: 0}, 700, true},
 		{"stream writer inline strings", stream, Options{OutIDColumn: "姓名"},

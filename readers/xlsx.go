@@ -190,12 +190,7 @@ func (x *xlsxReader) sstSpilled() bool {
 		return true
 	}
 	defer zr.Close()
-	for _, zf := range zr.File {
-		if zf.Name == sst { // excelize's own lookup is exact
-			return true
-		}
-	}
-	return false
+	return zipPart(&zr.Reader, sst) != nil
 }
 
 // produceLockstep is produce for both iterators on one goroutine.
@@ -399,22 +394,33 @@ func newFormulaScanner(p, sheet string) *formulaScanner {
 	if err != nil {
 		return nil
 	}
-	part, err := sheetPart(&zr.Reader, sheet)
+	rc, err := openSheetPart(&zr.Reader, sheet)
 	if err != nil {
 		zr.Close()
 		return nil
 	}
-	if zf := zipPart(&zr.Reader, part); zf != nil {
-		if rc, err := zf.Open(); err == nil {
-			return &formulaScanner{zr: zr, rc: rc, dec: xml.NewDecoder(rc)}
-		}
-	}
-	zr.Close()
-	return nil
+	return &formulaScanner{zr: zr, rc: rc, dec: xml.NewDecoder(rc)}
 }
 
-// zipPart finds a package part by name, as leniently as readers of real files
-// must: case-insensitively, and with the backslashes some writers put in names.
+// openSheetPart opens the worksheet part of the named sheet.
+func openSheetPart(zr *zip.Reader, sheet string) (io.ReadCloser, error) {
+	part, err := sheetPart(zr, sheet)
+	if err != nil {
+		return nil, err
+	}
+	zf := zipPart(zr, part)
+	if zf == nil {
+		return nil, fmt.Errorf("sheet part %s missing", part)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", part, err)
+	}
+	return rc, nil
+}
+
+// zipPart finds a package part by name the way excelize does: with the
+// backslashes some writers put in names turned into slashes, ignoring case.
 func zipPart(zr *zip.Reader, name string) *zip.File {
 	for _, zf := range zr.File {
 		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), name) {
