@@ -19,6 +19,7 @@ import (
 type numberKeyer struct {
 	mac hash.Hash
 	sum [sha256.Size]byte
+	buf []byte // the number as bytes: Write through the interface would copy it each time
 }
 
 func newNumberKeyer(salt []byte) *numberKeyer {
@@ -27,7 +28,8 @@ func newNumberKeyer(salt []byte) *numberKeyer {
 
 func (k *numberKeyer) key(number string) uint64 {
 	k.mac.Reset()
-	k.mac.Write([]byte(number))
+	k.buf = append(k.buf[:0], number...)
+	k.mac.Write(k.buf)
 	v := binary.LittleEndian.Uint64(k.mac.Sum(k.sum[:0]))
 	if v == 0 { // 0 means "no key" in checkpoint.Result
 		v = 1

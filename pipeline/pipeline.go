@@ -35,6 +35,7 @@ type RowSource interface {
 }
 
 // RowWriter receives output rows strictly in input order. writers.Sink satisfies it.
+// The cells slice is reused for the next row: WriteRow must not keep it.
 type RowWriter interface {
 	WriteRow(cells []string) error
 }
@@ -81,9 +82,8 @@ type Config struct {
 	Out       RowWriter
 	Encrypter dytns.Encrypter
 	Pacer     *pacer.Pacer
-	Clock     pacer.Clock // for retry back-off; nil = real time
-	Recorder  Recorder    // nil: no checkpoint
-	Resume    *Resume     // nil: a fresh job
+	Recorder  Recorder // nil: no checkpoint
+	Resume    *Resume  // nil: a fresh job
 	// Prefill, when set, holds an earlier finished run's result for every row, read in
 	// step with Source: rows whose result is not Retryable keep it, the others are
 	// called again (--retry-failed).
@@ -174,6 +174,8 @@ type runner struct {
 	keyer *numberKeyer
 
 	stopCtx  context.Context // cancelled when no new call may start
+	callCtx  context.Context // stopCtx without its cancellation, for calls under way
+	cells    []string        // the writer's output row, reused
 	stop     context.CancelFunc
 	jobs     chan *item
 	finished chan *item
@@ -218,9 +220,6 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = pacer.System
-	}
 	r := &runner{
 		cfg:           cfg,
 		stats:         cfg.Stats,
@@ -238,6 +237,7 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	stopCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	r.stopCtx, r.stop = stopCtx, stop
+	r.callCtx = context.WithoutCancel(stopCtx)
 	if cfg.MaxDuration > 0 {
 		t := time.AfterFunc(cfg.MaxDuration, func() { r.halt(Deadline, nil, nil) })
 		defer t.Stop()
@@ -594,15 +594,10 @@ func (r *runner) jitter() float64 {
 // call makes the row's attempts and hands the row on, finished or abandoned.
 func (r *runner) call(it *item) {
 	req := dytns.Request{Number: it.num, OutID: it.res.OutID}
-	var lastErr error
+	var retryAfter time.Duration // the last failed attempt's hint
 	for attempt := 1; attempt <= r.cfg.Retries+1; attempt++ {
 		if attempt > 1 {
-			var retryAfter time.Duration
-			var de *dytns.Error
-			if errors.As(lastErr, &de) {
-				retryAfter = de.RetryAfter
-			}
-			if err := r.cfg.Clock.Sleep(r.stopCtx, pacer.Backoff(attempt-1, retryAfter, r.jitter)); err != nil {
+			if err := r.cfg.Pacer.Sleep(r.stopCtx, pacer.Backoff(attempt-1, retryAfter, r.jitter)); err != nil {
 				r.finishCall(it, false)
 				return
 			}
@@ -617,7 +612,7 @@ func (r *runner) call(it *item) {
 		began := time.Now()
 		// The call itself is not cancelled by a stop: an answer that is paid for is
 		// recorded. The client bounds it with its own timeout.
-		resp, err := r.cfg.Encrypter.Encrypt(context.WithoutCancel(r.stopCtx), req)
+		resp, err := r.cfg.Encrypter.Encrypt(r.callCtx, req)
 		r.observeLatency(time.Since(began))
 		r.stats.inFlight.Add(-1)
 		it.res.Attempts = attempt
@@ -639,11 +634,11 @@ func (r *runner) call(it *item) {
 			r.finishCall(it, true)
 			return
 		}
-		lastErr = err
 		var de *dytns.Error
 		if !errors.As(err, &de) {
 			de = &dytns.Error{Code: "Client.Error", Message: err.Error(), Class: dytns.Classify(err), Err: err}
 		}
+		retryAfter = de.RetryAfter
 		if dytns.IsThrottle(err) {
 			r.stats.throttled.Add(1)
 			r.cfg.Pacer.Throttled(de.RetryAfter)
@@ -651,7 +646,7 @@ func (r *runner) call(it *item) {
 			r.cfg.Pacer.Succeeded()
 		}
 		it.res.Code, it.res.Message, it.res.RequestID = de.Code, de.Message, de.RequestID
-		switch dytns.Classify(err) {
+		switch de.Class { // what Classify(err) says
 		case dytns.Fatal:
 			r.halt(Fatal, de, nil)
 			r.finishCall(it, false)
@@ -692,15 +687,9 @@ func (r *runner) finishCall(it *item, done bool) {
 	}
 	r.finished <- it
 	for _, w := range waiters {
-		if it.res.Code == CodeOK {
-			r.copyAnswer(w, it.res, int64(it.row.Line))
-		} else {
-			// The same failure would come back: share it rather than hammer the API.
-			w.res.Code, w.res.Message, w.res.Retryable = it.res.Code, it.res.Message, it.res.Retryable
-			w.res.Attempts = 0
-			w.done = true
-			r.stats.duplicates.Add(1)
-		}
+		// A failure is shared too: the same one would come back, so do not
+		// hammer the API with it.
+		r.copyAnswer(w, it.res, int64(it.row.Line))
 		r.finished <- w
 	}
 }

@@ -196,14 +196,13 @@ func baseConfig(src RowSource, out RowWriter, api dytns.Encrypter) Config {
 		Width:     2,
 		Out:       out,
 		Encrypter: api,
-		Pacer:     pacer.New(pacer.Config{QPS: 0}),
+		Pacer:     pacer.New(pacer.Config{QPS: 0, Clock: instantClock{}}),
 		Salt:      []byte("test-salt"),
 		Workers:   8,
 		Window:    64,
 		Retries:   3,
 		Dedupe:    true,
 		Rand:      func() float64 { return 0 },
-		Clock:     instantClock{},
 		Stats:     NewStats(),
 	}
 }

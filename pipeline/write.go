@@ -133,7 +133,8 @@ func (r *runner) emit(row readers.Row, res checkpoint.Result, spool bool) error 
 	if r.cfg.Note != "" && shown.EncryptedNumber != "" {
 		shown.Message += " " + r.cfg.Note
 	}
-	if err := r.cfg.Out.WriteRow(outputCells(row.Cells, r.cfg.Width, shown)); err != nil {
+	r.cells = outputCells(r.cells[:0], row.Cells, r.cfg.Width, shown)
+	if err := r.cfg.Out.WriteRow(r.cells); err != nil {
 		return fmt.Errorf("write output row %d: %w", row.Line, err)
 	}
 	if spool && r.cfg.Recorder != nil {
@@ -162,9 +163,9 @@ func (r *runner) checkErrorBudget() {
 
 // outputCells lays out one output row: the input cells (padded to the header's
 // width), the result columns, then any cells of a ragged row beyond the header, so
-// that nothing is lost and the result columns stay under their headers.
-func outputCells(in []string, width int, res checkpoint.Result) []string {
-	out := make([]string, 0, max(width, len(in))+len(ResultColumns))
+// that nothing is lost and the result columns stay under their headers. It
+// appends to out.
+func outputCells(out, in []string, width int, res checkpoint.Result) []string {
 	head := in
 	var extra []string
 	if len(in) > width {

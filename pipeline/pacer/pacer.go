@@ -328,10 +328,6 @@ func New(cfg Config) *Pacer {
 	return p
 }
 
-// Clock returns the pacer's clock, so callers sleep on the same (possibly
-// fake) time.
-func (p *Pacer) Clock() Clock { return p.clock }
-
 // Sleep sleeps on the pacer's clock; use it with Backoff between retries.
 func (p *Pacer) Sleep(ctx context.Context, d time.Duration) error {
 	return p.clock.Sleep(ctx, d)
