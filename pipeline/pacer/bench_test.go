@@ -18,21 +18,6 @@ func BenchmarkWaitUnlimited(b *testing.B) {
 	})
 }
 
-// BenchmarkWait measures the limiter's own cost per admitted call: virtual
-// time jumps to each slot, so nothing really sleeps.
-func BenchmarkWait(b *testing.B) {
-	clk := NewFakeClock(epoch0)
-	clk.SetParticipants(1)
-	p := New(Config{QPS: 50000, Clock: clk})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkWaitReal runs 64 goroutines on the real clock at 50000/s and
 // reports the achieved admissions per second (ns/op is then 1/rate).
 func BenchmarkWaitReal(b *testing.B) {

@@ -279,8 +279,8 @@ type episodeInfo struct {
 	lastCut int64
 }
 
+// undoInfo lets the most recent reservation (number resSeq) be given back.
 type undoInfo struct {
-	seq uint64
 	tat int64
 	ok  bool
 }
@@ -423,14 +423,14 @@ func (p *Pacer) reserveLocked(now int64) (int64, uint64) {
 	t := max(slot, now)
 	p.res.push(t)
 	p.resSeq++
-	p.undo = undoInfo{seq: p.resSeq, tat: prevTat, ok: true}
+	p.undo = undoInfo{tat: prevTat, ok: true}
 	return t, p.resSeq
 }
 
 // unreserveLocked gives a cancelled waiter's slot back when it is the most
 // recent one; an older slot stays booked, which only costs throughput.
 func (p *Pacer) unreserveLocked(seq uint64) {
-	if p.undo.ok && p.undo.seq == seq && p.resSeq == seq {
+	if p.undo.ok && p.resSeq == seq {
 		p.res.pop()
 		p.tat = p.undo.tat
 		p.undo.ok = false
@@ -525,14 +525,14 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		cur := slotOf(now)
 		t0, n0 := p.reports.sum(cur-slotsPerSecond+1, cur)
 		from := max(cur-slotsPerSecond+1, slotOf(p.firstReport), slotOf(p.lastDecrease+judgeSkip)+1)
-		_, rn0 := p.reports.sum(from, cur)
+		rt0, rn0 := p.reports.sum(from, cur)
 		if !p.episode.valid || now-p.episode.lastCut > episodeGap {
 			p.episode = episodeInfo{valid: true, rate: p.rate, t0: t0, n0: n0}
 		}
 		p.episode.lastCut = now
 		p.lastDecrease = now
 		p.judge = judgeInfo{pending: true, at: now, rate: p.rate, t0: t0, n0: n0,
-			rt0: p.reports.throttles(from, cur), rn0: rn0, d0: now - max(slotStart(from), p.firstReport)}
+			rt0: rt0, rn0: rn0, d0: now - max(slotStart(from), p.firstReport)}
 		p.setRateLocked(p.rate * decreaseFactor)
 	}
 	if p.streak >= probeStreak && now-p.streakStart >= probeAfter {
@@ -880,9 +880,4 @@ func (s *slots) sum(from, to int64) (t, n int) {
 		}
 	}
 	return t, n
-}
-
-func (s *slots) throttles(from, to int64) int {
-	t, _ := s.sum(from, to)
-	return t
 }

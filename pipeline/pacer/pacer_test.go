@@ -468,21 +468,7 @@ func TestRealClock(t *testing.T) {
 // feed reports calls for dur on clk in 10 ms steps, as many as the pacer's
 // rate lets start, of which throttled(rate) is the throttled share.
 func feed(p *Pacer, clk *FakeClock, dur time.Duration, throttled func(rate float64) float64) {
-	var calls, thr float64
-	for range dur / (10 * time.Millisecond) {
-		clk.Advance(10 * time.Millisecond)
-		r := p.Rate()
-		calls += r / 100
-		thr += r / 100 * throttled(r)
-		for ; calls >= 1; calls-- {
-			if thr >= 1 {
-				thr--
-				p.Throttled(0)
-			} else {
-				p.Succeeded()
-			}
-		}
-	}
+	feedAt(p, clk, 0, dur, func(r float64, _ time.Duration) float64 { return throttled(r) }, nil)
 }
 
 func TestCutJudgedByEffect(t *testing.T) {

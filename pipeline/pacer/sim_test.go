@@ -32,7 +32,6 @@ type fakeServer struct {
 	// randomShare of our calls with a throttle, whatever the rate; those
 	// calls never reach the server and spend no quota.
 	randomShare float64
-	randomTo    time.Duration // the proxy stops at randomTo; 0: never
 	rnd         *rand.Rand
 	ourRandom   int
 }
@@ -74,7 +73,7 @@ func (s *fakeServer) call(at time.Duration) bool {
 		}
 		s.compNext += s.compEvery
 	}
-	if s.randomShare > 0 && (s.randomTo == 0 || at < s.randomTo) && s.rnd.Float64() < s.randomShare {
+	if s.randomShare > 0 && s.rnd.Float64() < s.randomShare {
 		s.ourRandom++
 		return false
 	}
