@@ -441,19 +441,22 @@ func (c *Checkpoint) Counts() map[string]int64 {
 // TornBytes returns how many bytes of a damaged tail Open dropped.
 func (c *Checkpoint) TornBytes() int64 { return c.torn }
 
-// Path returns the checkpoint's path.
-func (c *Checkpoint) Path() string { return c.path }
+// usableLocked returns why c takes no more operations: closed, or a write that
+// failed earlier (sticky). op names the operation for the message.
+func (c *Checkpoint) usableLocked(op string) error {
+	if c.closed {
+		return fmt.Errorf("%s checkpoint %s: %w", op, c.path, ErrClosed)
+	}
+	return c.err
+}
 
 // write hands b to the OS in one call. On failure (ENOSPC, EIO) the file is cut
 // back to the last whole record so that a resumed run does not treat the
 // partial record as a torn tail hiding later records, and all later writes fail:
 // the caller is expected to stop.
 func (c *Checkpoint) writeLocked(b []byte) error {
-	if c.closed {
-		return fmt.Errorf("write checkpoint %s: %w", c.path, ErrClosed)
-	}
-	if c.err != nil {
-		return c.err
+	if err := c.usableLocked("write"); err != nil {
+		return err
 	}
 	n, err := c.f.Write(b)
 	if err != nil {
@@ -503,11 +506,8 @@ func (c *Checkpoint) Journal(r Result) error {
 func (c *Checkpoint) Spool(r Result) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return fmt.Errorf("spool to checkpoint %s: %w", c.path, ErrClosed)
-	}
-	if c.err != nil {
-		return c.err
+	if err := c.usableLocked("spool to"); err != nil {
+		return err
 	}
 	if r.Index != c.next {
 		return fmt.Errorf("spool to checkpoint %s: row %d out of order, expected row %d", c.path, r.Index, c.next)
@@ -525,11 +525,8 @@ func (c *Checkpoint) Spool(r Result) error {
 func (c *Checkpoint) Flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return fmt.Errorf("flush checkpoint %s: %w", c.path, ErrClosed)
-	}
-	if c.err != nil {
-		return c.err
+	if err := c.usableLocked("flush"); err != nil {
+		return err
 	}
 	return c.flushLocked()
 }

@@ -20,12 +20,8 @@ type Iterator struct {
 // call. Buffered S records are flushed first so that the file holds them all.
 func (c *Checkpoint) Prefix() (*Iterator, error) {
 	c.mu.Lock()
-	var err error
-	if c.closed {
-		err = fmt.Errorf("read checkpoint %s: %w", c.path, ErrClosed)
-	} else if c.err != nil {
-		err = c.err
-	} else {
+	err := c.usableLocked("read")
+	if err == nil {
 		err = c.flushLocked()
 	}
 	limit := c.next

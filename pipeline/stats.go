@@ -14,7 +14,6 @@ type Stats struct {
 	started time.Time
 
 	rowsRead   atomic.Int64 // rows taken from the input
-	rowsDone   atomic.Int64 // rows written to the output, in order
 	rowsOK     atomic.Int64
 	rowsFailed atomic.Int64 // rows written with a Code other than OK
 	resumed    atomic.Int64 // rows whose result came from the checkpoint
@@ -47,8 +46,10 @@ func (s *Stats) countCode(code string) {
 	} else {
 		s.rowsFailed.Add(1)
 	}
-	s.rowsDone.Add(1)
 }
+
+// rowsDone is the rows written to the output, in order.
+func (s *Stats) rowsDone() int64 { return s.rowsOK.Load() + s.rowsFailed.Load() }
 
 // Snapshot is a consistent-enough copy of the counters for display.
 type Snapshot struct {
@@ -79,7 +80,7 @@ func (s *Stats) Snapshot() Snapshot {
 	snap := Snapshot{
 		Elapsed:    time.Since(s.started),
 		RowsRead:   s.rowsRead.Load(),
-		RowsDone:   s.rowsDone.Load(),
+		RowsDone:   s.rowsDone(),
 		RowsOK:     s.rowsOK.Load(),
 		RowsFailed: s.rowsFailed.Load(),
 		Resumed:    s.resumed.Load(),

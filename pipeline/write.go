@@ -154,7 +154,7 @@ func (r *runner) checkErrorBudget() {
 		return
 	}
 	if r.cfg.MaxErrorRatio > 0 {
-		done := r.stats.rowsDone.Load()
+		done := r.stats.rowsDone()
 		if done >= 100 && float64(failed) > r.cfg.MaxErrorRatio*float64(done) {
 			r.halt(TooManyErrors, nil, fmt.Errorf("%d of %d rows failed, more than --max-errors %.4g%%", failed, done, r.cfg.MaxErrorRatio*100))
 		}
