@@ -298,9 +298,6 @@ func newTransport(host string, connectTimeout time.Duration, maxConns int) *http
 	return t
 }
 
-// Scheme is "http" for a loopback endpoint, "https" otherwise.
-func (c *Client) Scheme() string { return c.scheme }
-
 // noProxyFor: the environment's proxy settings do not route the endpoint through a
 // proxy, so calls may use connTransport, which never speaks to proxies.
 func noProxyFor(t *http.Transport, scheme, endpoint string) bool {
@@ -559,7 +556,7 @@ func parseBody(text string, body []byte) (wireBody, error) {
 // the fast path can return substrings of text without copying.
 func (c *Client) decode(req Request, text string, body []byte, status int, header http.Header) (Response, error) {
 	w, err := parseBody(text, body)
-	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+	if err != nil { // a blank body fails to parse too
 		what := "empty body"
 		if len(bytes.TrimSpace(body)) > 0 {
 			what = fmt.Sprintf("body is not the expected JSON (%d bytes): %s", len(body), body)

@@ -88,8 +88,8 @@ func TestEncryptSuccessSendsParamsAndRoundTripsOutID(t *testing.T) {
 		echoHandler(w, r)
 	})
 	c, _ := newTestClient(t, h, nil)
-	if c.Scheme() != "http" {
-		t.Fatalf("Scheme() = %q for loopback, want http", c.Scheme())
+	if c.scheme != "http" {
+		t.Fatalf("scheme %q for loopback, want http", c.scheme)
 	}
 	const outID = "out id*~+/中文"
 	resp, err := c.Encrypt(context.Background(), Request{Number: testNumber, OutID: outID})
@@ -318,10 +318,7 @@ func TestTransportErrors(t *testing.T) {
 	t.Run("timeout while waiting for headers", func(t *testing.T) {
 		release := make(chan struct{})
 		c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
+			stall(r, release)
 		}), func(cfg *Config) { cfg.Timeout = 150 * time.Millisecond })
 		defer close(release)
 		start := time.Now()
@@ -338,10 +335,7 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(200)
 			fmt.Fprint(w, `{"Code":"OK",`)
 			w.(http.Flusher).Flush()
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
+			stall(r, release)
 		}), func(cfg *Config) { cfg.Timeout = 150 * time.Millisecond })
 		defer close(release)
 		_, err := c.Encrypt(context.Background(), Request{Number: testNumber})
@@ -415,15 +409,7 @@ func TestEncryptRejectsLocally(t *testing.T) {
 
 func TestConcurrentEncryptReusesConnections(t *testing.T) {
 	const workers, calls = 64, 2000
-	var newConns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(echoHandler))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			newConns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, newConns, _ := countingServer(t, http.HandlerFunc(echoHandler))
 	c, err := New(Config{Endpoint: srv.Listener.Addr().String(), AuthCode: testAuthCode, AccessKeyID: "id", AccessKeySecret: testSecret})
 	if err != nil {
 		t.Fatal(err)
@@ -528,8 +514,8 @@ func TestSchemeAndEndpoint(t *testing.T) {
 			t.Errorf("endpoint %q: %v", tt.endpoint, err)
 			continue
 		}
-		if c.Scheme() != tt.scheme {
-			t.Errorf("endpoint %q: scheme %q, want %q", tt.endpoint, c.Scheme(), tt.scheme)
+		if c.scheme != tt.scheme {
+			t.Errorf("endpoint %q: scheme %q, want %q", tt.endpoint, c.scheme, tt.scheme)
 		}
 	}
 }
@@ -554,13 +540,14 @@ func TestNewConfigErrors(t *testing.T) {
 		cfg     Config
 		mention []string
 	}{
-		{"no AuthCode", nil, Config{AccessKeyID: "id", AccessKeySecret: "s"}, []string{"--auth-code", "DYTNS_AUTH_CODE"}},
-		{"blank AuthCode", nil, Config{AuthCode: "  ", AccessKeyID: "id", AccessKeySecret: "s"}, []string{"--auth-code"}},
+		{"no AuthCode", nil, Config{AccessKeyID: "id", AccessKeySecret: "secret-value"}, []string{"--auth-code", "DYTNS_AUTH_CODE"}},
+		{"blank AuthCode", nil, Config{AuthCode: "  ", AccessKeyID: "id", AccessKeySecret: "secret-value"}, []string{"--auth-code"}},
 		{"id without secret", nil, Config{AuthCode: "a", AccessKeyID: "id"}, []string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET"}},
 		{"token only", nil, Config{AuthCode: "a", SecurityToken: "t"}, []string{"ALIBABA_CLOUD_ACCESS_KEY_ID"}},
+		{"secret without id", nil, Config{AuthCode: "a", AccessKeySecret: "secret-value"}, []string{"ALIBABA_CLOUD_ACCESS_KEY_ID"}},
 		{"no credentials anywhere", nil, Config{AuthCode: "a"}, []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"}},
-		{"bad region", nil, Config{AuthCode: "a", Region: "cn hangzhou", AccessKeyID: "id", AccessKeySecret: "s"}, []string{"region"}},
-		{"DEBUG=sdk", map[string]string{"DEBUG": "tea,sdk"}, Config{AuthCode: "a", AccessKeyID: "id", AccessKeySecret: "s"}, []string{"DEBUG"}},
+		{"bad region", nil, Config{AuthCode: "a", Region: "cn hangzhou", AccessKeyID: "id", AccessKeySecret: "secret-value"}, []string{"region"}},
+		{"DEBUG=sdk", map[string]string{"DEBUG": "tea,sdk"}, Config{AuthCode: "a", AccessKeyID: "id", AccessKeySecret: "secret-value"}, []string{"DEBUG"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

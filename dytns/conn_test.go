@@ -17,6 +17,14 @@ import (
 	"time"
 )
 
+// stall holds a handler until release is closed or the client goes away.
+func stall(r *http.Request, release <-chan struct{}) {
+	select {
+	case <-release:
+	case <-r.Context().Done():
+	}
+}
+
 // countingServer counts new connections and requests.
 func countingServer(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int64, *atomic.Int64) {
 	t.Helper()
@@ -190,10 +198,7 @@ func TestConnTransportTimeoutDropsConnection(t *testing.T) {
 	release := make(chan struct{})
 	srv, conns, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if slow.Load() {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
+			stall(r, release)
 			return
 		}
 		echoHandler(w, r)
@@ -307,10 +312,7 @@ func TestConnTransportCancelWithoutDeadline(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	srv, _, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	}))
 	host, _, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	ct := newConnTransport("http", srv.Listener.Addr().String(), host, time.Second, 0, nil)
@@ -359,10 +361,7 @@ func TestSharedTransportFallback(t *testing.T) {
 	defer close(release)
 	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if slow.Load() {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
+			stall(r, release)
 			return
 		}
 		echoHandler(w, r)
@@ -402,10 +401,7 @@ func TestConnTransportRedirectElsewhereTimesOut(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	other, _, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	}))
 	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)

@@ -255,7 +255,7 @@ var hints = map[string]string{
 
 var prefixHints = []struct{ prefix, hint string }{
 	{"InvalidAccessKeyId.", "the AccessKey ID is not usable: check ALIBABA_CLOUD_ACCESS_KEY_ID in the RAM console"},
-	{"InvalidSecurityToken.", "the STS security token is invalid or expired: refresh ALIBABA_CLOUD_SECURITY_TOKEN (or drop it for a plain AccessKey)"},
+	{"InvalidSecurityToken", "the STS security token is invalid or expired: refresh ALIBABA_CLOUD_SECURITY_TOKEN (or drop it for a plain AccessKey)"},
 	{"InvalidTimeStamp.", "the system clock is more than 15 minutes off: fix the system clock (enable NTP) and run again"},
 	{"InvalidAction", "the endpoint does not know PhoneNumberEncrypt: check --endpoint"},
 	{"Forbidden", "the RAM policy denies this call: check the RAM user's permissions for dytns:PhoneNumberEncrypt"},
@@ -267,9 +267,6 @@ var prefixHints = []struct{ prefix, hint string }{
 func Hint(code string) string {
 	if h, ok := hints[code]; ok {
 		return h
-	}
-	if code == "InvalidSecurityToken" {
-		return prefixHints[1].hint
 	}
 	for _, p := range prefixHints {
 		if strings.HasPrefix(code, p.prefix) {

@@ -64,19 +64,17 @@ func (s *Server) Sandbox() *Sandbox { return s.sb }
 // Shutdown stops accepting, aborts calls sleeping in latency or slow
 // faults, and waits for the rest to finish or ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.cancel()
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.serveCh; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	s.serveCh <- http.ErrServerClosed // let a second Shutdown/Close return
-	return err
+	return s.stop(func() error { return s.srv.Shutdown(ctx) })
 }
 
 // Close stops the server at once, dropping open connections.
-func (s *Server) Close() error {
+func (s *Server) Close() error { return s.stop(s.srv.Close) }
+
+// stop ends the sandbox's sleeps, runs how (Shutdown or Close) and collects
+// Serve's result, leaving one behind so that a second stop returns too.
+func (s *Server) stop(how func() error) error {
 	s.cancel()
-	err := s.srv.Close()
+	err := how()
 	if serr := <-s.serveCh; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
