@@ -3,12 +3,13 @@
 #
 #   bench/run.sh quota [fixed|sliding]   60 s at --qps 1000, 50 ms ± 30 ms latency: rows/s, throttled share, client CPU
 #   bench/run.sh local [csv|xlsx] [ROWS] limit off, sandbox over loopback, no latency: rows/s
-#   bench/run.sh memory [csv|xlsx] ROWS  peak RSS of a whole job (sandbox over loopback, no limit)
+#   bench/run.sh memory [csv|xlsx] [ROWS] the same, XLSX and 100,000 rows by default: peak RSS
 #   bench/run.sh resume [ROWS]           kill a job at ~90%, restart: seconds to the first new call
-#   bench/run.sh competitor [ROWS]       another job on the same AccessKey takes 400 of the 1000 calls/s
 #
 # In-process figures (no network at all) come from go test -bench:
 #   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
+# and sharing the quota with a fixed 400 calls/s client from:
+#   go test -run X -bench CompetingClient -benchtime 1x .
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${BENCH_DIR:-/tmp/dytnsbatch-bench}
@@ -39,7 +40,10 @@ gen() { # rows format → path
 
 # timed: runs the client under /usr/bin/time; sets elapsed, cpu (user+sys s), rss (KiB).
 timed() {
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" "$@" || true
+  # The inputs are all valid: anything but exit 0 means the figures are not a run's.
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" "$@"; then
+    echo "the job failed; no figures"; exit 1
+  fi
   read -r elapsed user sys rss <"$work/time.txt"
   cpu=$(echo "$user + $sys" | bc -l)
 }
@@ -51,7 +55,6 @@ quota)
   window=${2:-fixed}
   in=$(gen 60000 csv)
   start_sandbox --qps 1000 --window "$window" --latency 50ms --jitter 30ms
-  rm -f "$work/q.csv" "$work/q.csv.checkpoint"
   timed encrypt --endpoint "$endpoint" --qps 1000 --progress none --report "$work/q.json" -o "$work/q.csv" --restart "$in"
   rows=$(jq -r .rows "$work/q.json"); calls=$(jq -r .calls "$work/q.json")
   req=$(stat_field requests); thr=$(stat_field throttled)
@@ -62,23 +65,14 @@ quota)
   echo "  client CPU ${cpu}s = $(echo "1000 * $cpu / $rows * 1000" | bc -l | xargs printf %.1f) ms per 1000 rows" \
        "($(echo "1000000 * $cpu / $rows" | bc -l | xargs printf %.1f) µs/row, $(echo "$cpu / $elapsed" | bc -l | xargs printf %.3f) cores), peak RSS $((rss / 1024)) MiB"
   ;;
-local)
-  fmt=${2:-csv}; n=${3:-200000}
+local|memory)
+  if [ "$1" = local ]; then fmt=${2:-csv}; n=${3:-200000}; else fmt=${2:-xlsx}; n=${3:-100000}; fi
   in=$(gen "$n" "$fmt")
   start_sandbox --qps 0
-  rm -f "$work/l.$fmt" "$work/l.$fmt.checkpoint"
   timed encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/l.$fmt" --restart "$in"
   machine
-  echo "local $fmt→$fmt via sandbox on loopback, limit off: $n rows in ${elapsed}s = $(echo "$n / $elapsed" | bc -l | xargs printf %.0f) rows/s; client CPU ${cpu}s ($(echo "1000000 * $cpu / $n" | bc -l | xargs printf %.1f) µs/row), peak RSS $((rss / 1024)) MiB"
-  ;;
-memory)
-  fmt=${2:-xlsx}; n=${3:-100000}
-  in=$(gen "$n" "$fmt")
-  start_sandbox --qps 0
-  rm -f "$work/m.$fmt" "$work/m.$fmt.checkpoint"
-  timed encrypt --endpoint "$endpoint" --qps 0 --progress none -o "$work/m.$fmt" --restart "$in"
-  machine
-  echo "memory $fmt→$fmt $n rows: peak RSS $((rss / 1024)) MiB, ${elapsed}s"
+  echo "$1 $fmt→$fmt via sandbox on loopback, limit off: $n rows in ${elapsed}s = $(echo "$n / $elapsed" | bc -l | xargs printf %.0f) rows/s;" \
+       "client CPU ${cpu}s ($(echo "1000000 * $cpu / $n" | bc -l | xargs printf %.1f) µs/row), peak RSS $((rss / 1024)) MiB"
   ;;
 resume)
   n=${2:-1000000}
@@ -101,22 +95,6 @@ resume)
   echo "resume: $n-row XLSX job killed at $before calls; first new call $(printf %.2f "$first")s after the restart"
   echo "  billed over both runs: $(stat_field billed) for $n rows"
   ;;
-competitor)
-  n=${2:-20000}
-  in=$(gen "$n" csv)
-  other=$(gen 200000 csv)
-  start_sandbox --qps 1000 --window sliding --latency 50ms --jitter 30ms
-  rm -f "$work/c.csv"* "$work/o.csv"*
-  "$bin" encrypt --endpoint "$endpoint" --qps 400 --progress none -o "$work/o.csv" "$other" 2>"$work/o.log" &
-  comp=$!
-  sleep 3
-  "$bin" encrypt --endpoint "$endpoint" --qps 1000 --progress none --report "$work/c.json" -o "$work/c.csv" "$in" 2>"$work/c.log" || true
-  kill "$comp" 2>/dev/null; wait "$comp" 2>/dev/null || true
-  machine
-  echo "competitor at 400/s on the same key: job $(jq -r .rows "$work/c.json") rows at $(jq -r '.rows_per_second|floor' "$work/c.json") rows/s," \
-       "$(jq -r .calls "$work/c.json") calls, $(jq -r .throttled_calls "$work/c.json") throttled" \
-       "($(jq -r '100*.throttled_calls/.calls' "$work/c.json" | xargs printf %.2f)%)"
-  ;;
 *)
-  sed -n '2,13p' "$0"; exit 2 ;;
+  sed -n '2,12p' "$0"; exit 2 ;;
 esac

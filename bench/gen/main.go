@@ -19,15 +19,11 @@ import (
 func main() {
 	rows := flag.Int("rows", 100000, "data rows")
 	out := flag.String("out", "", "output .csv or .xlsx")
-	distinct := flag.Int("distinct", 0, "distinct numbers (0 = every row distinct)")
 	flag.Parse()
 	if *out == "" {
 		log.Fatal("-out is required")
 	}
 	number := func(i int) int64 {
-		if *distinct > 0 {
-			i %= *distinct
-		}
 		return 13000000000 + int64(i)*7919%1000000000
 	}
 	cities := []string{"杭州", "上海", "北京", "深圳", "广州", "成都"}
