@@ -60,6 +60,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// binCmd prepares the binary with a clean environment: PATH, a fresh HOME (no
+// credentials file), and env.
+func binCmd(t testing.TB, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	return cmd
+}
+
 type result struct {
 	code   int
 	stdout string
@@ -70,8 +78,7 @@ type result struct {
 // unless given).
 func runBin(t testing.TB, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd := binCmd(t, env, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -427,8 +434,7 @@ func TestE2EExitCodes(t *testing.T) {
 		slow, senv := startSandbox(t, func(c *sandbox.Config) { c.Latency = 20 * time.Millisecond })
 		big := filepath.Join(dir, "int.csv")
 		writeNumbers(t, big, 8000)
-		cmd := exec.Command(binPath, "encrypt", "--endpoint", slow.Addr(), "--qps", "500", big, "-o", filepath.Join(dir, "int.out.csv"), "--progress", "log", "--progress-interval", "100ms")
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, senv...)
+		cmd := binCmd(t, senv, "encrypt", "--endpoint", slow.Addr(), "--qps", "500", big, "-o", filepath.Join(dir, "int.out.csv"), "--progress", "log", "--progress-interval", "100ms")
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -540,8 +546,7 @@ func TestE2EKillAndResume(t *testing.T) {
 		if before >= uint64(rows-200) {
 			break
 		}
-		cmd := exec.Command(binPath, args...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+		cmd := binCmd(t, env, args...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -549,8 +554,9 @@ func TestE2EKillAndResume(t *testing.T) {
 		}
 		// Kill after a random number of new answers: sometimes during the replay of
 		// earlier rows, sometimes deep into new calls.
-		target := before + uint64(rnd.IntN(rows/kills)+1)
-		waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= target || cmd.ProcessState != nil })
+		// Capped below the job's last calls, so that the job cannot finish first.
+		target := min(before+uint64(rnd.IntN(rows/kills)+1), uint64(rows-100))
+		waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= target })
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		killed++
@@ -720,8 +726,7 @@ func TestE2ESecondProcessIsRefused(t *testing.T) {
 	srv, env := startSandbox(t, func(c *sandbox.Config) { c.Latency = 20 * time.Millisecond })
 	out := filepath.Join(dir, "out.csv")
 	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "200", "--progress", "none", in, "-o", out}
-	first := exec.Command(binPath, args...)
-	first.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	first := binCmd(t, env, args...)
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -844,6 +849,39 @@ func TestE2EMaxDurationStopsAndResumes(t *testing.T) {
 	}
 }
 
+// killAtBilled starts the binary with args and SIGKILLs it once the sandbox has
+// billed at least n calls.
+func killAtBilled(t *testing.T, srv *sandbox.Server, env, args []string, n uint64) {
+	t.Helper()
+	cmd := binCmd(t, env, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= n })
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+}
+
+// sameXLSXResults checks that the Results sheet of out has the reference's rows
+// (header + rows) with the same input cells, 140 number, expiry, OutId and Code
+// (RequestId and Attempts differ by nature), and returns the reference's rows.
+func sameXLSXResults(t *testing.T, out, ref string, rows int) [][]string {
+	t.Helper()
+	want, _ := readXLSX(t, ref, "Results")
+	got, _ := readXLSX(t, out, "Results")
+	if len(got) != rows+1 || len(want) != rows+1 {
+		t.Fatalf("rows: got %d, reference %d", len(got), len(want))
+	}
+	for i := range want {
+		for _, c := range []int{0, 1, 2, 3, 4, 5, 6} {
+			if got[i][c] != want[i][c] {
+				t.Fatalf("row %d col %d: %q, reference %q", i, c, got[i][c], want[i][c])
+			}
+		}
+	}
+	return want
+}
+
 // TestE2EKillAndResumeXLSX: the resumed run of an XLSX job finds its rows with the
 // fast scanner while the output is rebuilt from the workbook; the result must equal an
 // uninterrupted run's.
@@ -879,32 +917,13 @@ func TestE2EKillAndResumeXLSX(t *testing.T) {
 	out := filepath.Join(dir, "out.xlsx")
 	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "2000", "--workers", "16", "--progress", "none", in, "-o", out}
 	for _, at := range []uint64{900, 2100} {
-		cmd := exec.Command(binPath, args...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= at })
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		killAtBilled(t, srv, env, args, at)
 	}
 	r := runBin(t, env, args...)
 	if r.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
 	}
-	want, _ := readXLSX(t, ref, "Results")
-	got, _ := readXLSX(t, out, "Results")
-	if len(got) != rows+1 || len(want) != rows+1 {
-		t.Fatalf("rows: got %d, reference %d", len(got), len(want))
-	}
-	for i := range want {
-		// Cells and the 140 number must match; RequestId and OutId-independent columns too.
-		for _, c := range []int{0, 1, 2, 3, 4, 5, 6} {
-			if got[i][c] != want[i][c] {
-				t.Fatalf("row %d col %d: %q, reference %q", i, c, got[i][c], want[i][c])
-			}
-		}
-	}
+	sameXLSXResults(t, out, ref, rows)
 	if st := srv.Sandbox().Stats(); st.Requests > rows+2*16 {
 		t.Errorf("%d calls for %d rows and 2 kills", st.Requests, rows)
 	}
@@ -1020,14 +1039,7 @@ func TestE2EResumeXLSXFormattedOutID(t *testing.T) {
 	srv.Sandbox().ResetStats()
 	out := filepath.Join(dir, "out.xlsx")
 	args := []string{"encrypt", "--endpoint", srv.Addr(), "--qps", "2000", "--workers", "16", "--progress", "none", "--outid-column", "订单号", in, "-o", out}
-	cmd := exec.Command(binPath, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return srv.Sandbox().Stats().Billed >= 600 })
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	killAtBilled(t, srv, env, args, 600)
 	if billed := srv.Sandbox().Stats().Billed; billed >= rows/2 {
 		t.Fatalf("killed after %d calls: the resumed run would not reach the formatted cells by the scanner", billed)
 	}
@@ -1038,20 +1050,9 @@ func TestE2EResumeXLSXFormattedOutID(t *testing.T) {
 	if !strings.Contains(r.stderr, "OutId cell has a number format") || !strings.Contains(r.stderr, fmt.Sprintf("row %d", rows/2+2)) {
 		t.Errorf("the resumed run did not say it switched readers at row %d:\n%s", rows/2+2, r.stderr)
 	}
-	want, _ := readXLSX(t, ref, "Results")
-	got, _ := readXLSX(t, out, "Results")
-	if len(got) != rows+1 || len(want) != rows+1 {
-		t.Fatalf("rows: got %d, reference %d", len(got), len(want))
-	}
+	want := sameXLSXResults(t, out, ref, rows)
 	if want[rows][5] != fmt.Sprintf("%06d", rows-1) {
 		t.Fatalf("reference OutId of the last row %q, want the shown %06d", want[rows][5], rows-1)
-	}
-	for i := range want {
-		for _, c := range []int{0, 1, 2, 3, 4, 5, 6} { // input cells, 140 number, expiry, OutId, Code
-			if got[i][c] != want[i][c] {
-				t.Fatalf("row %d col %d: %q, reference %q", i, c, got[i][c], want[i][c])
-			}
-		}
 	}
 	if st := srv.Sandbox().Stats(); st.Requests > rows+16 {
 		t.Errorf("%d calls for %d rows and one kill", st.Requests, rows)
