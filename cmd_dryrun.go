@@ -79,7 +79,7 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 	if o.report != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(o.report, append(b, '\n'), 0o600); err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+			return usageErr("write report: %w", err)
 		}
 	}
 	return nil

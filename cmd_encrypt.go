@@ -27,33 +27,32 @@ import (
 
 // encryptOptions are the flags of `dytnsbatch encrypt`.
 type encryptOptions struct {
-	input, output                  string
-	column, outIDColumn, sheet     string
-	headerRow                      int
-	encoding, delimiter            string
-	authCode, region, endpoint     string
-	sandbox                        bool
-	qps, workers, retries          int
-	timeout                        time.Duration
-	progress                       string
-	progressInterval               time.Duration
-	report                         string
-	checkpointPath                 string
-	noCheckpoint, restart          bool
-	noDedupe                       bool
-	maxErrors                      string
-	maxDuration                    time.Duration
-	bom                            bool
-	outputEncoding                 string
-	dryRun                         bool
-	retryFailed                    bool
-	tmpDir                         string // this run's directory for spill files
-	maxErrorsCount                 int64
-	maxErrorsRatio                 float64
-	delimiterRune                  rune
-	sandboxLatency, sandboxJitter  time.Duration
-	sandboxQPS                     int
-	sandboxWindow, sandboxErrModel string
+	input, output                 string
+	column, outIDColumn, sheet    string
+	headerRow                     int
+	encoding, delimiter           string
+	authCode, region, endpoint    string
+	sandbox                       bool
+	qps, workers, retries         int
+	timeout                       time.Duration
+	progress                      string
+	progressInterval              time.Duration
+	report                        string
+	checkpointPath                string
+	noCheckpoint, restart         bool
+	noDedupe                      bool
+	maxErrors                     string
+	maxDuration                   time.Duration
+	bom                           bool
+	outputEncoding                string
+	dryRun                        bool
+	retryFailed                   bool
+	tmpDir                        string // this run's directory for spill files
+	maxErrorsCount                int64
+	maxErrorsRatio                float64
+	delimiterRune                 rune
+	sandboxLatency, sandboxJitter time.Duration
+	sandboxQPS                    int
 }
 
 const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx}"
@@ -186,7 +185,7 @@ func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "dytnsbatch: "+format+"\n", args...) }
+	logf := logTo(stderr)
 	tmp, cleanup, err := runTempDir(logf)
 	if err != nil {
 		return asConfigError(err)
@@ -224,7 +223,7 @@ func openInput(o *encryptOptions) (readers.Source, error) {
 func inputFacts(path string) (sum string, size, lines int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("open input: %w", err)}
+		return "", 0, 0, usageErr("open input: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -238,7 +237,7 @@ func inputFacts(path string) (sum string, size, lines int64, err error) {
 			break
 		}
 		if rerr != nil {
-			return "", 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("read input: %w", rerr)}
+			return "", 0, 0, usageErr("read input: %w", rerr)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), size, lines, nil
@@ -335,8 +334,13 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 	}
 }
 
+// logTo returns a logger of one-line messages on w, prefixed with the program name.
+func logTo(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, "dytnsbatch: "+format+"\n", args...) }
+}
+
 func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr error) {
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "dytnsbatch: "+format+"\n", args...) }
+	logf := logTo(stderr)
 
 	inputSum, inputSize, inputLines, err := inputFacts(o.input)
 	if err != nil {
@@ -397,7 +401,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		salt, _ = hex.DecodeString(meta.Salt)
 		switch {
 		case meta.Finished && o.retryFailed:
-			rcp, resume, prefill, err = openRetry(o, cp, want, stderr)
+			rcp, resume, prefill, err = openRetry(o, cp, want, logf)
 			if err != nil {
 				return err
 			}
@@ -412,11 +416,16 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 			return usageErr("the job in %s has not finished: run it without --retry-failed to complete it first", o.checkpointPath)
 		}
 		if rcp == nil && cp.Resumed() {
-			resume, err = buildResume(o, cp)
+			resume, err = buildResume(cp)
 			if err != nil {
 				return err
 			}
 			logf("resuming from %s: %d rows already finished, %d answers waiting to be written", o.checkpointPath, resume.Spooled, len(resume.Pending))
+		}
+		if resume != nil {
+			if c, ok := resume.Prefix.(io.Closer); ok {
+				defer c.Close()
+			}
 		}
 	} else {
 		salt = []byte(fp)
@@ -437,7 +446,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
 	sink, err := writers.Create(o.output, outHeader, writerOptions(o, width, src.PhoneColumn()))
 	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("create output: %w", err)}
+		return usageErr("create output: %w", err)
 	}
 	closed := false
 	defer func() {
@@ -489,7 +498,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		if outcome.Stop == pipeline.Completed {
 			meta.Rows = outcome.Rows
 			if err := record.Finish(meta); err != nil {
-				return &exitError{code: exitUsage, err: fmt.Errorf("finish checkpoint: %w", err)}
+				return usageErr("finish checkpoint: %w", err)
 			}
 			if rcp != nil {
 				if err := replaceWithRetry(o, rcp); err != nil {
@@ -504,7 +513,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	rep := buildReport(o, src, ep, outcome, snap)
 	if outcome.Stop == pipeline.Completed {
 		if err := sink.Close(rep.writerSummary()); err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
+			return usageErr("write output: %w", err)
 		}
 		closed = true
 	}
@@ -590,12 +599,13 @@ func (s *scanThenRead) Close() error {
 
 // buildResume opens what a resumed run needs: the recorded answers, in order and
 // beyond the ordered prefix, and the seed for dedupe.
-func buildResume(o *encryptOptions, cp *checkpoint.Checkpoint) (*pipeline.Resume, error) {
+// Its Prefix, when set, is the caller's to close.
+func buildResume(cp *checkpoint.Checkpoint) (*pipeline.Resume, error) {
 	res := &pipeline.Resume{Spooled: cp.Spooled(), Pending: cp.Pending()}
 	if res.Spooled > 0 {
 		prefix, err := cp.Prefix()
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read checkpoint: %w", err)}
+			return nil, usageErr("read checkpoint: %w", err)
 		}
 		res.Prefix = prefix
 	}
@@ -639,7 +649,7 @@ func yieldPrefix(cp *checkpoint.Checkpoint, yield func(checkpoint.Result) bool) 
 // openRetry starts (or resumes) a --retry-failed pass over a finished job. Its
 // results go to a sibling checkpoint that replaces the finished one only when the
 // pass completes, so an interrupted retry loses nothing and can itself be resumed.
-func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Meta, stderr io.Writer) (*checkpoint.Checkpoint, *pipeline.Resume, *checkpoint.Iterator, error) {
+func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Meta, logf func(string, ...any)) (*checkpoint.Checkpoint, *pipeline.Resume, *checkpoint.Iterator, error) {
 	want.Salt = cp.Meta().Salt // dedupe keys must match the finished run's
 	rcp, err := checkpoint.Open(retryPath(o), want, false)
 	if err != nil {
@@ -653,7 +663,7 @@ func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Met
 	}
 	resume := &pipeline.Resume{}
 	if rcp.Resumed() {
-		resume, err = buildResume(o, rcp)
+		resume, err = buildResume(rcp)
 		if err != nil {
 			rcp.Close()
 			return nil, nil, nil, err
@@ -671,9 +681,9 @@ func openRetry(o *encryptOptions, cp *checkpoint.Checkpoint, want checkpoint.Met
 	prefill, err := cp.Prefix()
 	if err != nil {
 		rcp.Close()
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("read checkpoint: %w", err)}
+		return nil, nil, nil, usageErr("read checkpoint: %w", err)
 	}
-	fmt.Fprintf(stderr, "dytnsbatch: --retry-failed: calling again the rows of %s that failed with a retryable error (at most %d rows not OK)\n", o.checkpointPath, retryable)
+	logf("--retry-failed: calling again the rows of %s that failed with a retryable error (at most %d rows not OK)", o.checkpointPath, retryable)
 	return rcp, resume, prefill, nil
 }
 
@@ -687,7 +697,7 @@ func replaceWithRetry(o *encryptOptions, rcp *checkpoint.Checkpoint) error {
 	if err := os.Rename(retryPath(o), o.checkpointPath); err != nil {
 		return fmt.Errorf("replace the checkpoint with the retry's: %w", err)
 	}
-	_ = os.Remove(retryPath(o) + ".lock")
+	_ = checkpoint.Remove(retryPath(o)) // its lock file; the checkpoint itself was renamed
 	return nil
 }
 
@@ -721,6 +731,6 @@ func outcomeError(o *encryptOptions, out pipeline.Outcome, snap pipeline.Snapsho
 	case pipeline.TooManyErrors:
 		return &exitError{code: exitFatalAPI, err: fmt.Errorf("aborted: %v%s", out.Err, resumeHint)}
 	default:
-		return &exitError{code: exitUsage, err: fmt.Errorf("%v%s", out.Err, resumeHint)}
+		return usageErr("%v%s", out.Err, resumeHint)
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
 	"dytnsbatch/checkpoint"
+	"dytnsbatch/pipeline"
 )
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,13 +56,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		fmt.Fprintf(stdout, "rows        %d done in order, %d more answered\n", st.Spooled, st.Pending)
 	}
-	codes := make([]string, 0, len(st.Counts))
-	for c := range st.Counts {
-		codes = append(codes, c)
-	}
-	sort.Slice(codes, func(i, j int) bool { return st.Counts[codes[i]] > st.Counts[codes[j]] })
-	for _, c := range codes {
-		fmt.Fprintf(stdout, "  %-28s %d\n", c, st.Counts[c])
+	for _, c := range pipeline.CodeCounts(st.Counts) {
+		fmt.Fprintf(stdout, "  %-28s %d\n", c.Code, c.Rows)
 	}
 	runs := "runs"
 	if m.Runs == 1 {

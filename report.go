@@ -18,31 +18,32 @@ import (
 // report is the end-of-run summary: printed on stderr, written as JSON with --report,
 // and rendered as the Summary sheet of an XLSX output.
 type report struct {
-	Mode          string            `json:"mode"` // "sandbox" or "real"
-	Input         string            `json:"input"`
-	InputDetail   string            `json:"input_detail"`
-	Output        string            `json:"output"`
-	Checkpoint    string            `json:"checkpoint,omitempty"`
-	Outcome       string            `json:"outcome"`
-	Rows          int64             `json:"rows"`
-	RowsOK        int64             `json:"rows_ok"`
-	RowsFailed    int64             `json:"rows_not_ok"`
-	Codes         map[string]int64  `json:"codes"`
-	Resumed       int64             `json:"rows_resumed"`
-	Duplicates    int64             `json:"rows_deduplicated"`
-	Calls         int64             `json:"calls"`
-	Billed        int64             `json:"billed_calls"`
-	Throttled     int64             `json:"throttled_calls"`
-	Retries       int64             `json:"retried_calls"`
-	Undone        int64             `json:"rows_unfinished"`
-	ElapsedSec    float64           `json:"elapsed_seconds"`
-	RowsPerSec    float64           `json:"rows_per_second"`
-	CallsPerSec   float64           `json:"calls_per_second"`
-	Finished      time.Time         `json:"finished_at"`
-	Options       map[string]string `json:"options,omitempty"`
-	codeOrder     []pipeline.CodeCount
-	sandboxNotice bool
+	Mode        string            `json:"mode"` // "sandbox" or "real"
+	Input       string            `json:"input"`
+	InputDetail string            `json:"input_detail"`
+	Output      string            `json:"output"`
+	Checkpoint  string            `json:"checkpoint,omitempty"`
+	Outcome     string            `json:"outcome"`
+	Rows        int64             `json:"rows"`
+	RowsOK      int64             `json:"rows_ok"`
+	RowsFailed  int64             `json:"rows_not_ok"`
+	Codes       map[string]int64  `json:"codes"`
+	Resumed     int64             `json:"rows_resumed"`
+	Duplicates  int64             `json:"rows_deduplicated"`
+	Calls       int64             `json:"calls"`
+	Billed      int64             `json:"billed_calls"`
+	Throttled   int64             `json:"throttled_calls"`
+	Retries     int64             `json:"retried_calls"`
+	Undone      int64             `json:"rows_unfinished"`
+	ElapsedSec  float64           `json:"elapsed_seconds"`
+	RowsPerSec  float64           `json:"rows_per_second"`
+	CallsPerSec float64           `json:"calls_per_second"`
+	Finished    time.Time         `json:"finished_at"`
+	Options     map[string]string `json:"options,omitempty"`
+	codeOrder   []pipeline.CodeCount
 }
+
+func (r *report) sandbox() bool { return r.Mode == "sandbox" }
 
 func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out pipeline.Outcome, s pipeline.Snapshot) *report {
 	r := &report{
@@ -70,7 +71,6 @@ func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out p
 	}
 	if ep.sandbox != nil {
 		r.Mode = "sandbox"
-		r.sandboxNotice = true
 	}
 	if !o.noCheckpoint {
 		r.Checkpoint = o.checkpointPath
@@ -87,7 +87,7 @@ func (r *report) print(w io.Writer) {
 		title = "stopped (" + r.Outcome + ")"
 	}
 	fmt.Fprintf(w, "\ndytnsbatch: %s in %s\n", title, time.Duration(r.ElapsedSec*float64(time.Second)).Round(100*time.Millisecond))
-	if r.sandboxNotice {
+	if r.sandbox() {
 		fmt.Fprintln(w, "  NOTE      SANDBOX run: the 140 numbers are from the local sandbox, NOT real numbers")
 	}
 	fmt.Fprintf(w, "  input     %s\n", r.InputDetail)
@@ -118,7 +118,7 @@ func (r *report) writeJSON(path string) error {
 // writerSummary is the Summary sheet of an XLSX output.
 func (r *report) writerSummary() *writers.Summary {
 	title := "dytnsbatch summary"
-	if r.sandboxNotice {
+	if r.sandbox() {
 		title += " — SANDBOX numbers, not real 140 numbers"
 	}
 	s := &writers.Summary{

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"dytnsbatch/writers"
 )
 
 // runTempDir makes this run's directory for excelize's spill files (a large sheet
@@ -49,10 +51,7 @@ func processAlive(pid int) bool {
 // that were killed before they could clean up. Only call it while holding the job's
 // checkpoint lock: then no live run can own such a file.
 func removeStaleOutputTemps(output string, logf func(string, ...any)) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(output), "."+filepath.Base(output)+".tmp-*"))
-	for _, m := range matches {
-		if err := os.Remove(m); err == nil {
-			logf("removed %s, a partial output left by a run that was killed", m)
-		}
+	for _, m := range writers.RemoveStaleTemps(output) {
+		logf("removed %s, a partial output left by a run that was killed", m)
 	}
 }

@@ -97,8 +97,25 @@ func (s *Stats) Snapshot() Snapshot {
 		snap.Codes = append(snap.Codes, CodeCount{Code: c, Rows: n})
 	}
 	s.mu.Unlock()
-	sort.Slice(snap.Codes, func(i, j int) bool {
-		a, b := snap.Codes[i], snap.Codes[j]
+	SortCodes(snap.Codes)
+	return snap
+}
+
+// CodeCounts lists counts per Code in the order summaries show them: OK first,
+// then by count, then by name.
+func CodeCounts(counts map[string]int64) []CodeCount {
+	cc := make([]CodeCount, 0, len(counts))
+	for c, n := range counts {
+		cc = append(cc, CodeCount{Code: c, Rows: n})
+	}
+	SortCodes(cc)
+	return cc
+}
+
+// SortCodes puts counts per Code in the order summaries show them.
+func SortCodes(cc []CodeCount) {
+	sort.Slice(cc, func(i, j int) bool {
+		a, b := cc[i], cc[j]
 		if (a.Code == CodeOK) != (b.Code == CodeOK) {
 			return a.Code == CodeOK
 		}
@@ -107,7 +124,6 @@ func (s *Stats) Snapshot() Snapshot {
 		}
 		return a.Code < b.Code
 	})
-	return snap
 }
 
 // CallRate is the achieved rate of API attempts per second of the run.

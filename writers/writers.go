@@ -118,11 +118,27 @@ func newAtomicFile(target string) (*atomicFile, error) {
 		dir = "."
 	}
 	// os.CreateTemp creates the file with mode 0600: results hold personal data.
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern(base))
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", target, err)
 	}
 	return &atomicFile{target: target, f: f}, nil
+}
+
+func tempPattern(base string) string { return "." + base + ".tmp-*" }
+
+// RemoveStaleTemps removes the temporary files that sinks for path left behind
+// when their process was killed before Close or Abort, and returns their names.
+// Call it only when no live sink can be writing to path.
+func RemoveStaleTemps(path string) []string {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(filepath.Base(path))))
+	var removed []string
+	for _, m := range matches {
+		if os.Remove(m) == nil {
+			removed = append(removed, m)
+		}
+	}
+	return removed
 }
 
 func (a *atomicFile) name() string { return a.f.Name() }
