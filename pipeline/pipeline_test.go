@@ -411,7 +411,9 @@ func TestRunInterruptAndResumeMatchesUninterrupted(t *testing.T) {
 	cfg := baseConfig(newSliceSource(phones), &memSink{}, api)
 	cfg.Recorder = rec
 	res := Run(ctx, cfg)
-	if res.Stop != Interrupted || res.Undone == 0 {
+	// Undone may be 0: every in-flight row can finish before the reader sees the
+	// cancellation. What makes the resume meaningful is that rows were left.
+	if res.Stop != Interrupted || res.Rows >= int64(len(phones)) {
 		t.Fatalf("outcome %+v", res)
 	}
 	api.onCall = nil
