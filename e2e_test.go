@@ -482,7 +482,12 @@ func envInt(name string, def int) int {
 
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	waitWithin(t, 60*time.Second, cond)
+}
+
+func waitWithin(t testing.TB, limit time.Duration, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	for !cond() {
 		select {
@@ -931,8 +936,9 @@ func TestE2EKillAndResumeXLSX(t *testing.T) {
 
 // BenchmarkCompetingClient is the acceptance run for sharing the quota: a client on
 // the same AccessKey (the official SDK through dytns) takes a fixed 400 of the 1000
-// calls/s while the job runs; the job must settle on what is left with under 2% of
-// its calls throttled. One run per invocation:
+// calls/s while the job runs (already running when it starts, 20 ms ± 10 ms); the
+// job must settle on what is left with under 1% of its calls throttled over the
+// whole run. One run per invocation:
 //
 //	go test -run X -bench CompetingClient -benchtime 1x .
 func BenchmarkCompetingClient(b *testing.B) {
@@ -943,8 +949,8 @@ func BenchmarkCompetingClient(b *testing.B) {
 	srv, env := startSandbox(b, func(c *sandbox.Config) {
 		c.QPS = 1000
 		c.Window = sandbox.WindowSliding
-		c.Latency = 50 * time.Millisecond
-		c.Jitter = 30 * time.Millisecond
+		c.Latency = 20 * time.Millisecond
+		c.Jitter = 10 * time.Millisecond
 	})
 	other, err := dytns.New(dytns.Config{Endpoint: srv.Addr(), AuthCode: sandbox.DefaultAuthCode,
 		AccessKeyID: sandbox.DefaultAccessKeyID, AccessKeySecret: sandbox.DefaultAccessKeySecret})
@@ -967,6 +973,7 @@ func BenchmarkCompetingClient(b *testing.B) {
 			}
 		}()
 	}
+	time.Sleep(1500 * time.Millisecond) // the competitor fills its share of the window first
 	rep := filepath.Join(dir, "rep.json")
 	for range b.N {
 		r := runBin(b, env, "encrypt", "--endpoint", srv.Addr(), "--qps", "1000", "--progress", "none", "--restart", "--report", rep, in, "-o", filepath.Join(dir, "out.csv"))
@@ -988,8 +995,8 @@ func BenchmarkCompetingClient(b *testing.B) {
 	share := float64(got.Throttled) / float64(got.Calls)
 	b.ReportMetric(got.RowsPerSec, "rows/s")
 	b.ReportMetric(100*share, "%throttled")
-	if share >= 0.02 {
-		b.Errorf("throttled share %.2f%%, want < 2%%", 100*share)
+	if share >= 0.01 {
+		b.Errorf("throttled share %.2f%%, want < 1%%", 100*share)
 	}
 	if got.RowsPerSec < 0.8*600 {
 		b.Errorf("the job reached %.0f rows/s of the 600 left", got.RowsPerSec)

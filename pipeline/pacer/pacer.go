@@ -77,6 +77,12 @@ const (
 	// costs ~0.8% of a minute's quota. Running over the quota throttles many
 	// calls a second.
 	decreaseAfter = 4
+	// wallStreak throttles in a row with no acceptance between is a full
+	// window (holdLocked); cutMargin is the headroom left below the share we
+	// held of it, and no cut goes below minCutFactor of the rate.
+	wallStreak   = 20
+	cutMargin    = 0.02
+	minCutFactor = 0.5
 
 	// A throttle streak of at least probeStreak calls lasting probeAfter with
 	// no success in between means the quota is gone (per-minute quota,
@@ -203,6 +209,7 @@ type Stats struct {
 	Throttles uint64  // Throttled reports
 	Successes uint64  // Succeeded reports
 	Pauses    uint64  // times the pacer entered Paused
+	Holds     uint64  // times a wall of throttles held all starts back (see holdLocked)
 	Rate      float64 // current rate limit, calls/s (+Inf when unlimited)
 	State     State
 }
@@ -220,7 +227,7 @@ type Pacer struct {
 	minRate      float64
 	probeTimeout int64
 
-	starts, throttles, successes, pauses atomic.Uint64
+	starts, throttles, successes, pauses, holds atomic.Uint64
 
 	mu       sync.Mutex
 	rate     float64
@@ -235,6 +242,7 @@ type Pacer struct {
 
 	state         State
 	pauseUntil    int64
+	holdUntil     int64 // no start before: a wall of throttles (holdLocked)
 	pauseLevel    int
 	probeDeadline int64
 	wake          context.Context // cancelled on state changes, for paused waiters
@@ -441,9 +449,9 @@ func (p *Pacer) unreserveLocked(seq uint64) {
 // 1-second span at n starts or fewer.
 func (p *Pacer) hardNextLocked() int64 {
 	if old, ok := p.act.nthRecent(p.n); ok {
-		return old + second + 1
+		return max(old+second+1, p.holdUntil)
 	}
-	return math.MinInt64
+	return p.holdUntil
 }
 
 func (p *Pacer) admitLocked(now int64) {
@@ -515,6 +523,10 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.streakStart = now
 	}
 	p.streak++
+	if p.streak == wallStreak && now-p.streakStart < probeAfter {
+		p.holdLocked(now)
+		return
+	}
 	if !p.judge.pending && now-p.lastDecrease >= second &&
 		excess >= max(decreaseAfter, p.rate/100, noiseSigmas*sigma) {
 		// Shares are compared over the whole second before the cut (fixed
@@ -539,6 +551,41 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		p.pauseLevel = 0
 		p.enterPauseLocked(now, retryAfter)
 	}
+}
+
+// holdLocked answers a wall: wallStreak throttles in a row, no acceptance between.
+// The server's window is full, and nothing we send is accepted until calls leave
+// it: in a sliding window ours leave one second after they came, so a job that
+// started beside a client already using 40% of the quota fills the window in
+// 0.6 s and would be throttled at its full rate for the rest of that second,
+// then cut by 10% a second for five more. The share of the window that is ours
+// is what we got accepted over the last second: run at that, and start nothing
+// until our oldest accepted calls of that second have left the window (in a
+// fixed window the boundary comes sooner; holding until then costs less than a
+// second once). The cut stays within the bounds of an ordinary one and
+// minCutFactor; a quota that is gone keeps throttling after the hold and is
+// paused for by the streak rule.
+func (p *Pacer) holdLocked(now int64) {
+	cur := slotOf(now)
+	from := cur - slotsPerSecond + 1
+	t, n := p.reports.sum(from, cur)
+	owned := float64(n-t) * (1 - cutMargin)
+	first := from
+	for ; first < cur; first++ {
+		if t, n := p.reports.sum(first, first); n > t {
+			break
+		}
+	}
+	p.setRateLocked(max(p.rate*minCutFactor, min(p.rate*decreaseFactor, owned)))
+	p.holdUntil = max(now+slotDur, slotStart(first)+second)
+	p.lastDecrease = now
+	p.growFrom = max(p.growFrom, p.holdUntil+noGrowthAfterThrottle)
+	// Like a pause, a hold changes what the server sees beyond a cut's effect.
+	p.judge.pending = false
+	p.episode.valid = false
+	p.epoch++
+	p.holds.Add(1)
+	p.signalLocked()
 }
 
 // reportLocked counts a report while running, first settling a cut whose
@@ -784,6 +831,7 @@ func (p *Pacer) Stats() Stats {
 		Throttles: p.throttles.Load(),
 		Successes: p.successes.Load(),
 		Pauses:    p.pauses.Load(),
+		Holds:     p.holds.Load(),
 		Rate:      math.Inf(1),
 	}
 	if !p.unlimited {

@@ -146,24 +146,29 @@ func TestSimulation(t *testing.T) {
 		minStarts float64 // calls/s of ours that the quota let through (accepted + proxy-throttled)
 		minAcc    float64 // calls/s of ours accepted by the server
 		maxThrot  float64 // fraction of our calls throttled by the server's window
+		steady    bool    // the competitor was running for a second before we start
 	}{
 		// Alone: ≥ 98% of quota, (almost) never throttled.
-		{"alone-sliding", false, 0, 0, 0, 10 * time.Second, 980, 980, 0.001},
-		{"alone-fixed", true, 370 * time.Millisecond, 0, 0, 10 * time.Second, 980, 980, 0.001},
+		{"alone-sliding", false, 0, 0, 0, 10 * time.Second, 980, 980, 0.001, false},
+		{"alone-fixed", true, 370 * time.Millisecond, 0, 0, 10 * time.Second, 980, 980, 0.001, false},
 		// A competitor takes 400/s: converge to ≥ 90% of the remaining 600.
-		{"competitor-sliding", false, 0, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
-		{"competitor-fixed", true, 730 * time.Millisecond, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02},
+		{"competitor-sliding", false, 0, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02, false},
+		// A 20 s job beside it (the outside check: 20,000 rows): the first
+		// second's overload must be answered at once, not by 10% a second.
+		{"competitor-sliding-20s", false, 0, 2500 * time.Microsecond, 0, 20 * time.Second, 540, 540, 0.01, true},
+		{"competitor-fixed-20s", true, 730 * time.Millisecond, 2500 * time.Microsecond, 0, 20 * time.Second, 540, 540, 0.01, true},
+		{"competitor-fixed", true, 730 * time.Millisecond, 2500 * time.Microsecond, 0, 120 * time.Second, 540, 540, 0.02, false},
 		// A proxy throttles 5% of calls whatever the rate: cutting the rate
 		// does not help, so it must stay near the quota (measured 982/s in
 		// every run: the background is learned once and renewed, not
 		// re-learned by a cut every 30 s; that cost 895–946/s).
-		{"random5-sliding", false, 0, 0, 0.05, 120 * time.Second, 960, 0.95 * 960, 0.001},
+		{"random5-sliding", false, 0, 0, 0.05, 120 * time.Second, 960, 0.95 * 960, 0.001, false},
 		// Both: the competitor's overload must still be handled, the random
 		// share must not drag the rate further down. Overload under a 5%
 		// background is noticed only once it stands out of the noise (3σ), so
 		// more calls reach the window's edge than with the competitor alone:
 		// measured 0.6–1.5% over runs under -race; bounded at 3%.
-		{"random5-competitor-sliding", false, 0, 2500 * time.Microsecond, 0.05, 120 * time.Second, 510, 510, 0.03},
+		{"random5-competitor-sliding", false, 0, 2500 * time.Microsecond, 0.05, 120 * time.Second, 510, 510, 0.03, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,6 +176,9 @@ func TestSimulation(t *testing.T) {
 			p := New(Config{QPS: 1000, Clock: clk})
 			srv := newFakeServer(1000, tc.fixed, tc.offset, tc.compEvery)
 			srv.randomShare = tc.random
+			if tc.steady {
+				srv.compNext = -time.Second
+			}
 			simulate(t, p, clk, srv, 48, tc.dur)
 
 			calls := srv.ourAccepted + srv.ourThrottled + srv.ourRandom
