@@ -419,6 +419,7 @@ func (c *Client) result(req Request, resp *responses.CommonResponse, err error, 
 	if err != nil {
 		var se *sdkerrors.ServerError
 		var ce *sdkerrors.ClientError
+		var credErr *credentialError
 		switch {
 		case errors.As(err, &se):
 			// Err stays nil: ServerError.Error() quotes the raw body and headers.
@@ -436,6 +437,9 @@ func (c *Client) result(req Request, resp *responses.CommonResponse, err error, 
 				RetryAfter: retryAfter(header),
 				Class:      classifyCode(code, se.HttpStatus()),
 			}
+		case errors.As(err, &credErr):
+			// Signing failed before anything was sent: every row would fail alike.
+			return Response{}, &Error{Code: CodeCredentials, Message: sanitize(credErr.Error(), c.authCode, req.Number), Class: Fatal, Err: credErr}
 		case errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode && resp != nil && resp.GetHttpStatus()/100 == 2:
 			// The SDK's typed decode failed; ours is more forgiving and reports better.
 		case errors.As(err, &ce) && ce.OriginError() != nil:

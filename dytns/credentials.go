@@ -57,6 +57,8 @@ const (
 	// second. Reuse its answer this long (credentials-go itself refreshes 180 s
 	// before a reported expiration, so this never serves expired credentials).
 	externalReuse = time.Minute
+	// Wait before the one retry of a failed refresh during a run.
+	refreshRetryDelay = time.Second
 )
 
 const supportedModes = "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CloudSSO, OAuth, External, CredentialsURI"
@@ -87,17 +89,29 @@ func (a *credsAdapter) GetCredentials() (*credentials.Credentials, error) {
 		return &c, nil
 	}
 	m, err := a.cred.GetCredential()
+	if err != nil && !a.lastAt.IsZero() {
+		// A refresh during a run (the first fetch, in New, fails fast instead): one
+		// network blip towards STS or the CloudSSO portal should not end the run.
+		time.Sleep(refreshRetryDelay)
+		m, err = a.cred.GetCredential()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", a.source, scrubSecrets(err.Error(), a.secrets))
+		return nil, &credentialError{msg: a.source + ": " + scrubSecrets(err.Error(), a.secrets)}
 	}
 	c := credentials.Credentials{ProviderName: "credentials-go/" + deref(m.ProviderName)}
 	c.AccessKeyId, c.AccessKeySecret, c.SecurityToken = deref(m.AccessKeyId), deref(m.AccessKeySecret), deref(m.SecurityToken)
 	if c.AccessKeyId == "" || c.AccessKeySecret == "" {
-		return nil, fmt.Errorf("%s: credentials-go returned an empty AccessKey", a.source)
+		return nil, &credentialError{msg: a.source + ": credentials-go returned an empty AccessKey"}
 	}
 	a.last, a.lastAt = c, time.Now()
 	return &c, nil
 }
+
+// credentialError is the adapter's failure; the SDK hands it back from DoAction
+// unwrapped, so Encrypt can tell it from a transport error. Its text is scrubbed.
+type credentialError struct{ msg string }
+
+func (e *credentialError) Error() string { return e.msg }
 
 func (a *credsAdapter) GetProviderName() string { return "credentials-go" }
 

@@ -604,3 +604,40 @@ func TestScrubSecrets(t *testing.T) {
 		t.Errorf("non-secret field lost: %s", out)
 	}
 }
+
+// A refresh that fails during a run (here: a credentials URI whose credentials
+// always need refreshing and that starts failing) is retried once, then ends the
+// row as Fatal with its own code, since every row would fail alike.
+func TestCredRefreshFailureMidRunIsFatal(t *testing.T) {
+	credEnv(t)
+	var calls, failing atomic.Int64
+	uri := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if failing.Load() != 0 {
+			http.Error(w, `{"Code":"Expired","SecurityToken":"stale-token-value"}`, 500)
+			return
+		}
+		// Expiring within credentials-go's 180 s margin: it refreshes on every call.
+		fmt.Fprintf(w, `{"Code":"Success","AccessKeyId":"STS.uri-id","AccessKeySecret":"uri-secret","SecurityToken":"uri-token","Expiration":%q}`,
+			time.Now().Add(100*time.Second).UTC().Format("2006-01-02T15:04:05Z"))
+	}))
+	defer uri.Close()
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", uri.URL)
+	c, _ := newTestClient(t, http.HandlerFunc(echoHandler), func(cfg *Config) { cfg.AccessKeyID, cfg.AccessKeySecret = "", "" })
+	if _, err := c.Encrypt(context.Background(), Request{Number: testNumber}); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(1)
+	before := calls.Load()
+	_, err := c.Encrypt(context.Background(), Request{Number: testNumber})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeCredentials || e.Class != Fatal {
+		t.Fatalf("err = %#v, want a Fatal %s", err, CodeCredentials)
+	}
+	if n := calls.Load() - before; n != 2 {
+		t.Errorf("credentials URI asked %d times after it started failing, want 2 (one retry)", n)
+	}
+	if !strings.Contains(e.Message, "ALIBABA_CLOUD_CREDENTIALS_URI") || strings.Contains(e.Message, "stale-token-value") || Hint(e.Code) == "" {
+		t.Errorf("message %q (hint %q)", e.Message, Hint(e.Code))
+	}
+}
