@@ -157,6 +157,7 @@ type found struct {
 	// budget > 0: the source was guessed (a probed metadata service), so a failure
 	// within or past budget means "not there" rather than "broken".
 	budget time.Duration
+	hint   string // how to fix a failure, when more can be said than the error does
 }
 
 // step looks at one source: a *found, or nil with a note in r.looked, or an error
@@ -195,6 +196,9 @@ func resolveCredentials(cfg Config) (credentials.CredentialsProvider, error) {
 				// err names f.source.
 				r.note("%v; on ECS, attach a RAM role to the instance (and set ALIBABA_CLOUD_ECS_METADATA to its name to skip the probe)", err)
 				continue
+			}
+			if f.hint != "" {
+				return nil, configErrorf("%v; %s", err, f.hint)
 			}
 			return nil, configErrorf("%v", err)
 		}
@@ -402,6 +406,9 @@ func cliConfigStep(r *credResolver) (*found, error) {
 		return nil, nil
 	}
 	f := &found{source: source}
+	if p.Mode == "CloudSSO" || p.Mode == "OAuth" {
+		f.hint = fmt.Sprintf("log in again with `aliyun configure --profile %s --mode %s`", p.Name, p.Mode)
+	}
 	switch p.Mode {
 	case "AK", "StsToken", "RamRoleArn", "ChainableRamRoleArn", "OIDC", "CloudSSO", "OAuth":
 		// credentials-go's own reading of the profile. For OAuth it writes refreshed

@@ -132,6 +132,7 @@ func configErr(t *testing.T, err error, want []string, secrets ...string) string
 		t.Errorf("exit code %d, want 2", ce.ExitCode())
 	}
 	msg := err.Error()
+	t.Logf("%s", msg)
 	for _, w := range want {
 		if !strings.Contains(msg, w) {
 			t.Errorf("error does not mention %q:\n%s", w, msg)
@@ -232,6 +233,12 @@ func TestCredCredentialsIniFile(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", other)
 	mustSign(t, "", "other-ini-id|")
 
+	// A file named by the variable must exist.
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "nope.ini"))
+	_, err := signedAs(t, "")
+	configErr(t, err, []string{"ALIBABA_CLOUD_CREDENTIALS_FILE", "nope.ini"})
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", other)
+
 	// The aliyun CLI config comes first in the chain.
 	writeCLIConfig(t, filepath.Join(home, ".aliyun", "config.json"), "default", akProfile("default", "cli-id", "cli-secret"))
 	mustSign(t, "", "cli-id|")
@@ -239,7 +246,7 @@ func TestCredCredentialsIniFile(t *testing.T) {
 	// A type credentials-go cannot read is named.
 	writeFile0600(t, other, "[default]\ntype = rsa_key_pair\npublic_key_id = x\n")
 	os.Remove(filepath.Join(home, ".aliyun", "config.json"))
-	_, err := signedAs(t, "")
+	_, err = signedAs(t, "")
 	configErr(t, err, []string{"[default]", `"rsa_key_pair"`})
 }
 
@@ -339,7 +346,7 @@ func TestCredCloudSSOProfile(t *testing.T) {
 	t.Run("expired login", func(t *testing.T) {
 		writeCLIConfig(t, cfgPath, "sso", ssoProfile("sso", sso.URL, "sso-access-token", time.Now().Add(-time.Minute)))
 		_, err := signedAs(t, "")
-		configErr(t, err, []string{`"sso"`, "CloudSSO", "re-login"}, "sso-access-token")
+		configErr(t, err, []string{`"sso"`, "CloudSSO", "re-login", "aliyun configure --profile sso --mode CloudSSO"}, "sso-access-token")
 	})
 	t.Run("portal refuses, body quoted without secrets", func(t *testing.T) {
 		writeCLIConfig(t, cfgPath, "sso", ssoProfile("sso", sso.URL, "wrong-access-token", time.Now().Add(time.Hour)))
@@ -639,5 +646,24 @@ func TestCredRefreshFailureMidRunIsFatal(t *testing.T) {
 	}
 	if !strings.Contains(e.Message, "ALIBABA_CLOUD_CREDENTIALS_URI") || strings.Contains(e.Message, "stale-token-value") || Hint(e.Code) == "" {
 		t.Errorf("message %q (hint %q)", e.Message, Hint(e.Code))
+	}
+}
+
+// Modes that need Alibaba's STS over HTTPS (RamRoleArn, ChainableRamRoleArn, OIDC)
+// cannot be completed offline; a profile missing what the mode needs fails before
+// any network call, naming the profile and its mode.
+func TestCredSTSModesRecognised(t *testing.T) {
+	for _, p := range []map[string]any{
+		{"name": "role", "mode": "RamRoleArn", "access_key_id": "id", "access_key_secret": "role-src-secret"},
+		{"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "missing"},
+		{"name": "oidc", "mode": "OIDC", "oidc_token_file": "/nonexistent/token"},
+	} {
+		t.Run(p["mode"].(string), func(t *testing.T) {
+			home := credEnv(t)
+			name := p["name"].(string)
+			writeCLIConfig(t, filepath.Join(home, ".aliyun", "config.json"), name, p)
+			_, err := signedAs(t, "")
+			configErr(t, err, []string{fmt.Sprintf("%q", name), "mode " + p["mode"].(string)}, "role-src-secret")
+		})
 	}
 }
