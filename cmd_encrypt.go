@@ -373,6 +373,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		return asConfigError(err)
 	}
 	defer client.Close()
+	if ep.sandbox == nil {
+		logf("credentials: %s", client.CredentialSource())
+	}
 
 	stats := pipeline.NewStats()
 	if inputLines > 0 && !isXLSX(o.input) {

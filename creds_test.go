@@ -66,6 +66,9 @@ func TestE2ECredProfileFromCLIConfig(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--profile batch: exit %d\n%s", r.code, r.stderr)
 	}
+	if !strings.Contains(r.stderr, `credentials: aliyun CLI profile "batch" (mode AK) in `+filepath.Join(home, ".aliyun", "config.json")) {
+		t.Errorf("stderr does not name the credentials used:\n%s", r.stderr)
+	}
 	rows := readCSV(t, filepath.Join(dir, "flag.csv"))
 	code := slices.Index(rows[0], "Code")
 	if len(rows) != 21 || code < 0 {

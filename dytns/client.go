@@ -273,6 +273,16 @@ func noProxyFor(t *http.Transport, scheme, endpoint string) bool {
 	return err == nil && u == nil
 }
 
+// CredentialSource says where the credentials come from (e.g. `aliyun CLI profile
+// "batch" (mode CloudSSO) in ~/.aliyun/config.json`), without secrets: a user with
+// several accounts should see which one pays.
+func (c *Client) CredentialSource() string {
+	if a, ok := c.creds.(*credsAdapter); ok {
+		return a.source
+	}
+	return "explicit AccessKey"
+}
+
 // Close closes idle connections. The Client stays usable; new calls dial again.
 func (c *Client) Close() {
 	c.transport.CloseIdleConnections()
