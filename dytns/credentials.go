@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	cgcredentials "github.com/aliyun/credentials-go/credentials"
@@ -33,8 +34,9 @@ import (
 //     and the user would only learn it from the bill;
 //   - the ECS metadata service is only asked when ALIBABA_CLOUD_ECS_METADATA names a
 //     role, or when a 300 ms TCP probe finds it: credentials-go asks it
-//     unconditionally with 1 s timeouts per request, so a laptop without credentials
-//     would wait several seconds before hearing what is missing.
+//     unconditionally, with 1 s timeouts per request and two requests before it
+//     gives up, so a laptop without credentials would wait about 2 s on every run
+//     before hearing what is missing.
 
 // Test hooks. credentials-go hard-wires the metadata host (100.100.100.200); its
 // HTTP proxy option is the only way to point its IMDS client at a loopback fake.
@@ -55,7 +57,7 @@ const (
 	// credentials-go runs an External process_command again on every call when the
 	// command reports no expiration: at 1000 calls/s that would be 1000 processes a
 	// second. Reuse its answer this long (credentials-go itself refreshes 180 s
-	// before a reported expiration, so this never serves expired credentials).
+	// before a reported expiration, so a reused answer still has 2 minutes left).
 	externalReuse = time.Minute
 	// Wait before the one retry of a failed refresh during a run.
 	refreshRetryDelay = time.Second
@@ -137,7 +139,11 @@ func scrubSecrets(s string, known []string) string {
 	s = secretField.ReplaceAllString(s, "${1}***")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 400 {
-		s = s[:400] + "..."
+		cut := 400
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return s
 }
@@ -400,8 +406,8 @@ func cliConfigStep(r *credResolver) (*found, error) {
 	}
 	source := fmt.Sprintf("aliyun CLI profile %q (mode %s) in %s", p.Name, p.Mode, path)
 	if p.Mode == "AK" && p.AccessKeyID == "" && p.AccessKeySecret == "" {
-		// An AccessKey profile without keys is what an unfinished `aliyun configure`
-		// leaves: nothing is configured there.
+		// An AccessKey profile without any key configures nothing: go on looking
+		// rather than fail on a placeholder.
 		r.note("aliyun CLI config %s: profile %q (%s) has mode AK but no AccessKey; run `aliyun configure --profile %s`", path, p.Name, how, p.Name)
 		return nil, nil
 	}

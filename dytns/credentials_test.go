@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"dytnsbatch/sandbox"
 )
@@ -250,8 +251,7 @@ func TestCredCredentialsIniFile(t *testing.T) {
 	configErr(t, err, []string{"[default]", `"rsa_key_pair"`})
 }
 
-// An empty AccessKey profile (what an unfinished `aliyun configure` leaves) is not
-// a source: the lookup goes on.
+// An AccessKey profile without any key is not a source: the lookup goes on.
 func TestCredEmptyAKProfileIsSkipped(t *testing.T) {
 	home := credEnv(t)
 	writeCLIConfig(t, filepath.Join(home, ".aliyun", "config.json"), "default", akProfile("default", "", ""))
@@ -665,5 +665,12 @@ func TestCredSTSModesRecognised(t *testing.T) {
 			_, err := signedAs(t, "")
 			configErr(t, err, []string{fmt.Sprintf("%q", name), "mode " + p["mode"].(string)}, "role-src-secret")
 		})
+	}
+}
+
+func TestScrubSecretsTruncatesOnARuneBoundary(t *testing.T) {
+	out := scrubSecrets(strings.Repeat("凭", 200), nil)
+	if !utf8.ValidString(out) || !strings.HasSuffix(out, "...") || len(out) > 404 {
+		t.Errorf("truncated to %d bytes, valid UTF-8 %v", len(out), utf8.ValidString(out))
 	}
 }
