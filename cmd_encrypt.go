@@ -32,6 +32,7 @@ type encryptOptions struct {
 	headerRow                     int
 	encoding, delimiter           string
 	authCode, region, endpoint    string
+	profile                       string
 	sandbox                       bool
 	qps, workers, retries         int
 	timeout                       time.Duration
@@ -69,6 +70,7 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.StringVar(&o.encoding, "encoding", "", "CSV input encoding: utf-8, gb18030, gbk, utf-16le, utf-16be (default: detected)")
 	fs.StringVar(&o.delimiter, "delimiter", "", "CSV input delimiter: , ; tab | (default: detected)")
 	fs.StringVar(&o.authCode, "auth-code", "", "the AuthCode approved in the 号码百科 console (default $DYTNS_AUTH_CODE)")
+	fs.StringVar(&o.profile, "profile", "", "take credentials from this aliyun CLI profile `NAME` only (in ~/.aliyun/config.json or $ALIBABA_CLOUD_CONFIG_FILE, else a section of ~/.alibabacloud/credentials; default $ALIBABA_CLOUD_PROFILE, then the CLI's current profile)")
 	fs.StringVar(&o.region, "region", "cn-hangzhou", "region `ID`")
 	fs.StringVar(&o.endpoint, "endpoint", "dytnsapi.aliyuncs.com", "API `HOST[:PORT]`; HTTPS, except plain HTTP for a loopback address")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "start an embedded sandbox on loopback and use it: no account needed, the numbers are NOT real")
@@ -151,6 +153,9 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 			}
 			o.maxErrorsCount = v
 		}
+	}
+	if o.profile != "" && o.sandbox {
+		return nil, usageErr("--profile selects credentials for the real service; the sandbox has its own: drop one of them")
 	}
 	if o.retryFailed && (o.noCheckpoint || o.restart) {
 		return nil, usageErr("--retry-failed works from the checkpoint of a finished job: it cannot go with --no-checkpoint or --restart")
@@ -255,6 +260,7 @@ func setupEndpoint(o *encryptOptions) (*endpointSetup, error) {
 		Endpoint:  o.endpoint,
 		Region:    o.region,
 		AuthCode:  o.authCode,
+		Profile:   o.profile,
 		Timeout:   o.timeout,
 		UserAgent: "dytnsbatch",
 	}
@@ -367,6 +373,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		return asConfigError(err)
 	}
 	defer client.Close()
+	if ep.sandbox == nil {
+		logf("credentials: %s", client.CredentialSource())
+	}
 
 	stats := pipeline.NewStats()
 	if inputLines > 0 && !isXLSX(o.input) {

@@ -45,10 +45,15 @@ type Config struct {
 	AuthCode string // required
 
 	// AccessKeyID and AccessKeySecret (plus SecurityToken for STS) select explicit
-	// credentials; all empty = the SDK's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID,
-	// ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN, ~/.aliyun/config.json,
-	// OIDC, ECS instance role).
+	// credentials; all empty = the chain Alibaba's own tools use (see credentials.go):
+	// ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/ALIBABA_CLOUD_SECURITY_TOKEN, OIDC, the
+	// aliyun CLI's config.json, ~/.alibabacloud/credentials, the ECS instance role,
+	// ALIBABA_CLOUD_CREDENTIALS_URI.
 	AccessKeyID, AccessKeySecret, SecurityToken string
+	// Profile names the aliyun CLI profile (or credentials-file section) to use,
+	// and only it; "" = ALIBABA_CLOUD_PROFILE, else the CLI's current profile.
+	// Ignored with explicit credentials.
+	Profile string
 
 	Timeout        time.Duration // whole call, including reading the body; 0 = 10s
 	ConnectTimeout time.Duration // TCP connect; 0 = 3s
@@ -242,43 +247,6 @@ func schemeFor(host string) string {
 	return "https"
 }
 
-func resolveCredentials(cfg Config) (credentials.CredentialsProvider, error) {
-	id, secret, token := cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken
-	switch {
-	case id != "" && secret != "" && token != "":
-		return credentials.NewStaticSTSCredentialsProvider(id, secret, token), nil
-	case id != "" && secret != "":
-		return credentials.NewStaticAKCredentialsProvider(id, secret), nil
-	case id != "" || secret != "" || token != "":
-		return nil, configErrorf("incomplete credentials: both an AccessKey ID and an AccessKey secret are needed (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
-	}
-	p := &lockedProvider{p: credentials.NewDefaultCredentialsProvider()}
-	cc, err := p.GetCredentials()
-	if err == nil && (cc == nil || cc.AccessKeyId == "" || cc.AccessKeySecret == "") {
-		err = errors.New("the provider chain returned empty credentials")
-	}
-	if err != nil {
-		return nil, configErrorf("no Alibaba Cloud credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus ALIBABA_CLOUD_SECURITY_TOKEN for STS), or configure ~/.aliyun/config.json: %w", err)
-	}
-	return p, nil
-}
-
-// lockedProvider serialises the default chain: it caches the provider it last used in
-// an unsynchronised field, and every SDK client signs through it concurrently. The
-// chain itself keeps refreshing expiring STS/instance-role credentials.
-type lockedProvider struct {
-	mu sync.Mutex
-	p  credentials.CredentialsProvider
-}
-
-func (l *lockedProvider) GetCredentials() (*credentials.Credentials, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.p.GetCredentials()
-}
-
-func (l *lockedProvider) GetProviderName() string { return l.p.GetProviderName() }
-
 func newTransport(host string, connectTimeout time.Duration, maxConns int) *http.Transport {
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
@@ -303,6 +271,16 @@ func newTransport(host string, connectTimeout time.Duration, maxConns int) *http
 func noProxyFor(t *http.Transport, scheme, endpoint string) bool {
 	u, err := t.Proxy(&http.Request{URL: &url.URL{Scheme: scheme, Host: endpoint}})
 	return err == nil && u == nil
+}
+
+// CredentialSource says where the credentials come from (e.g. `aliyun CLI profile
+// "batch" (mode CloudSSO) in ~/.aliyun/config.json`), without secrets: a user with
+// several accounts should see which one pays.
+func (c *Client) CredentialSource() string {
+	if a, ok := c.creds.(*credsAdapter); ok {
+		return a.source
+	}
+	return "explicit AccessKey"
 }
 
 // Close closes idle connections. The Client stays usable; new calls dial again.
@@ -451,6 +429,7 @@ func (c *Client) result(req Request, resp *responses.CommonResponse, err error, 
 	if err != nil {
 		var se *sdkerrors.ServerError
 		var ce *sdkerrors.ClientError
+		var credErr *credentialError
 		switch {
 		case errors.As(err, &se):
 			// Err stays nil: ServerError.Error() quotes the raw body and headers.
@@ -468,6 +447,9 @@ func (c *Client) result(req Request, resp *responses.CommonResponse, err error, 
 				RetryAfter: retryAfter(header),
 				Class:      classifyCode(code, se.HttpStatus()),
 			}
+		case errors.As(err, &credErr):
+			// Signing failed before anything was sent: every row would fail alike.
+			return Response{}, &Error{Code: CodeCredentials, Message: sanitize(credErr.Error(), c.authCode, req.Number), Class: Fatal, Err: credErr}
 		case errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode && resp != nil && resp.GetHttpStatus()/100 == 2:
 			// The SDK's typed decode failed; ours is more forgiving and reports better.
 		case errors.As(err, &ce) && ce.OriginError() != nil:

@@ -520,7 +520,8 @@ func TestSchemeAndEndpoint(t *testing.T) {
 	}
 }
 
-// isolateCredentialEnv makes the SDK's default chain see nothing from this machine.
+// isolateCredentialEnv makes the credential chain (credentials.go) see nothing from
+// this machine.
 func isolateCredentialEnv(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")

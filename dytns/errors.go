@@ -47,6 +47,7 @@ const (
 	CodePanic       = "SDK.Panic"
 	CodeSDK         = "SDK.Error"
 	CodeBadRequest  = "Request.Invalid"
+	CodeCredentials = "Credentials.Unavailable" // the credential source failed to sign (e.g. an expired CloudSSO login)
 	maxRetryAfter   = 60 * time.Second
 	maxMessageBytes = 300
 )
@@ -250,6 +251,7 @@ var hints = map[string]string{
 	"UnsupportedSignatureVersion": "the endpoint does not accept signature version 1.0: check --endpoint",
 	CodeTLS:                       "the endpoint's TLS certificate could not be verified: check --endpoint, HTTPS_PROXY and the system CA certificates",
 	CodeGarbled:                   "the endpoint answered with something that is not the Alibaba Cloud API: check --endpoint and any proxy (HTTP_PROXY/HTTPS_PROXY)",
+	CodeCredentials:               "the credentials could not be refreshed (an expired aliyun CLI login, a failing External command, an unreachable STS or metadata service): fix the source named in the message, e.g. log in again with `aliyun configure`, then run again to resume",
 	CodeSDK:                       "the Alibaba Cloud SDK could not build the request: check --endpoint, --region and NO_PROXY",
 }
 
