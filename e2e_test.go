@@ -65,6 +65,13 @@ func TestMain(m *testing.M) {
 func binCmd(t testing.TB, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	// A test that fails while the job runs must not leave it running (and
+	// skewing every later measurement on the machine).
+	t.Cleanup(func() {
+		if cmd.Process != nil && cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
 	return cmd
 }
 

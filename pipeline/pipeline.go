@@ -197,7 +197,8 @@ type runner struct {
 	// lands between rows would look like a finished job.
 	sourceDone atomic.Bool
 	workers    atomic.Int64
-	latencyNs  atomic.Int64 // moving average of call latency
+	latencyNs  atomic.Int64  // moving average of call latency
+	gate       *inflightGate // bounds calls in flight when no rate does; nil otherwise
 	rndMu      sync.Mutex
 	rnd        func() float64
 }
@@ -259,6 +260,9 @@ func Run(ctx context.Context, cfg Config) Outcome {
 			start = max(start, int(rate/10))
 		}
 		start = min(start, cfg.MaxWorkers)
+	}
+	if rate := cfg.Pacer.Rate(); rate <= 0 || math.IsInf(rate, 1) {
+		r.gate = newInflightGate(start, min(cfg.MaxWorkers, unlimitedWorkers))
 	}
 	for range start {
 		r.addWorker(&pool)
@@ -558,10 +562,10 @@ func (r *runner) grow(pool *errgroup.Group, readDone <-chan struct{}, done chan<
 			continue
 		}
 		var need int64
-		if rate <= 0 || math.IsInf(rate, 1) {
-			// No limit to reach: more calls in flight than a server's cores only
-			// queue up there and cost memory here.
-			need = unlimitedWorkers
+		if r.gate != nil {
+			// No rate to reach: the gate says how many calls the server needs in
+			// flight; a worker more than that only waits at the gate.
+			need = int64(r.gate.adjust())
 		} else {
 			need = int64(math.Ceil(rate*lat.Seconds()*1.5)) + 8
 		}
@@ -603,7 +607,16 @@ func (r *runner) call(it *item) {
 			}
 			r.stats.retries.Add(1)
 		}
+		if r.gate != nil {
+			if err := r.gate.acquire(r.stopCtx); err != nil {
+				r.finishCall(it, false)
+				return
+			}
+		}
 		if err := r.cfg.Pacer.Wait(r.stopCtx); err != nil {
+			if r.gate != nil {
+				r.gate.giveBack()
+			}
 			r.finishCall(it, false)
 			return
 		}
@@ -613,7 +626,11 @@ func (r *runner) call(it *item) {
 		// The call itself is not cancelled by a stop: an answer that is paid for is
 		// recorded. The client bounds it with its own timeout.
 		resp, err := r.cfg.Encrypter.Encrypt(r.callCtx, req)
-		r.observeLatency(time.Since(began))
+		took := time.Since(began)
+		if r.gate != nil {
+			r.gate.release(took)
+		}
+		r.observeLatency(took)
 		r.stats.inFlight.Add(-1)
 		it.res.Attempts = attempt
 		if err == nil {
