@@ -5,6 +5,8 @@
 #   bench/run.sh local [csv|xlsx] [ROWS] limit off, sandbox over loopback, no latency: rows/s
 #   bench/run.sh memory [csv|xlsx] [ROWS] the same, XLSX and 100,000 rows by default: peak RSS
 #   bench/run.sh resume [ROWS]           kill a job at ~90%, restart: seconds to the first new call
+#   bench/run.sh cpu [ROWS]              CPU per call beside what users would run instead: the bare
+#                                        SDK and a hand-signed net/http client, both under x/time/rate
 #
 # In-process figures (no network at all) come from go test -bench:
 #   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
@@ -38,10 +40,11 @@ gen() { # rows format → path
   echo "$p"
 }
 
-# timed: runs the client under /usr/bin/time; sets elapsed, cpu (user+sys s), rss (KiB).
-timed() {
+# timed: runs dytnsbatch under /usr/bin/time; sets elapsed, cpu (user+sys s), rss (KiB).
+timed() { timed_prog "$bin" "$@"; }
+timed_prog() {
   # The inputs are all valid: anything but exit 0 means the figures are not a run's.
-  if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" "$@"; then
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@"; then
     echo "the job failed; no figures"; exit 1
   fi
   read -r elapsed user sys rss <"$work/time.txt"
@@ -95,6 +98,29 @@ resume)
   echo "resume: $n-row XLSX job killed at $before calls; first new call $(printf %.2f "$first")s after the restart"
   echo "  billed over both runs: $(stat_field billed) for $n rows"
   ;;
+cpu)
+  n=${2:-30000}
+  in=$(gen "$n" csv)
+  go build -o "$work/sdkloop" ./bench/cpu/sdkloop
+  go build -o "$work/handsigned" ./bench/cpu/handsigned
+  start_sandbox --qps 1000 --window sliding --latency 50ms --jitter 30ms
+  machine
+  echo "cpu: $n rows each, one sandbox (1000/s sliding, 50ms±30ms), run one after the other"
+  # All three at the rate dytnsbatch reaches under --qps 1000 (its margin leaves ~981/s):
+  # the same calls per second cost the same per call only if the client is as cheap.
+  declare -A us
+  for client in handsigned sdkloop; do
+    timed_prog "$work/$client" -endpoint "$endpoint" -in "$in" -qps 981 >"$work/$client.out"
+    us[$client]=$(echo "1000000 * $cpu / $n" | bc -l)
+    printf '  %-11s %6.1f µs CPU per call, %.0f calls/s (%s)\n' "$client" "${us[$client]}" "$(echo "$n / $elapsed" | bc -l)" "$(cat "$work/$client.out")"
+  done
+  timed encrypt --endpoint "$endpoint" --qps 1000 --progress none --restart --report "$work/c.json" -o "$work/c.csv" "$in"
+  calls=$(jq -r .calls "$work/c.json")
+  us[dytnsbatch]=$(echo "1000000 * $cpu / $calls" | bc -l)
+  printf '  %-11s %6.1f µs CPU per call, %.0f calls/s (%s calls for %s rows)\n' dytnsbatch "${us[dytnsbatch]}" "$(echo "$calls / $elapsed" | bc -l)" "$calls" "$n"
+  printf '  ratio dytnsbatch / hand-signed %.2f×, dytnsbatch / bare SDK %.2f×\n' \
+    "$(echo "${us[dytnsbatch]} / ${us[handsigned]}" | bc -l)" "$(echo "${us[dytnsbatch]} / ${us[sdkloop]}" | bc -l)"
+  ;;
 *)
-  sed -n '2,12p' "$0"; exit 2 ;;
+  sed -n '2,14p' "$0"; exit 2 ;;
 esac
