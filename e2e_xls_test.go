@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestE2EXlsSampleMatchesXLSX: samples/customers.xls (LibreOffice's .xls of the XLSX
+// sample) run with --sandbox writes an .xlsx beside it by default, and every row ends
+// exactly as the XLSX sample's run does: same cells, codes, messages, OutIds, attempts
+// and (within one sandbox epoch) the same 140 numbers.
+func TestE2EXlsSampleMatchesXLSX(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "customers.xls")
+	b, err := os.ReadFile("samples/customers.xls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, nil, "encrypt", "--sandbox", in)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (some rows not OK)\n%s", r.code, r.stderr)
+	}
+	out := filepath.Join(dir, "customers.encrypted.xlsx")
+	checkMode0600(t, out)
+	if !strings.Contains(r.stderr, "sheet 客户名单") {
+		t.Errorf("summary does not name the sheet:\n%s", r.stderr)
+	}
+	ref := filepath.Join(dir, "ref.xlsx")
+	if r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.xlsx", "-o", ref); r.code != 1 {
+		t.Fatalf("xlsx sample: exit %d\n%s", r.code, r.stderr)
+	}
+
+	width := 5 + len(resultHeader)
+	got, _ := readXLSX(t, out, "Results")
+	want, _ := readXLSX(t, ref, "Results")
+	got, want = padRows(got, width), padRows(want, width)
+	checkSampleRows(t, got, 5, nil, false)
+	if len(got) != len(want) {
+		t.Fatalf("%d output rows, the XLSX sample's run has %d", len(got), len(want))
+	}
+	const expire, requestID = 6, 10
+	for i := range want {
+		sameEpoch := got[i][expire] == want[i][expire]
+		for c := range width {
+			if c == requestID || c == expire || !sameEpoch && c == 5 {
+				continue
+			}
+			if got[i][c] != want[i][c] {
+				t.Errorf("row %d col %d (%s): %q, the XLSX sample gives %q", i, c, want[0][c], got[i][c], want[i][c])
+			}
+		}
+	}
+
+	// A second run finds the job finished (the resume path without the XLSX scanner).
+	if r := runBin(t, nil, "encrypt", "--sandbox", in); r.code != 1 || !strings.Contains(r.stderr, "already finished") {
+		t.Errorf("rerun: exit %d\n%s", r.code, r.stderr)
+	}
+}
