@@ -25,7 +25,7 @@ import (
 
 // Errors the .xls path reports; openXLS wraps them into an *InputError.
 var (
-	errXLSEncrypted = errors.New("the workbook is password-protected (encrypted); open it in Excel/WPS, remove the password (File > Info > Protect Workbook / 文件 > 文档加密), save it again and rerun")
+	errXLSEncrypted = errors.New("the workbook is password-protected (encrypted); open it in Excel/WPS, remove the password (Excel: File > Info > Protect Workbook > Encrypt with Password; WPS: 文件 > 文档加密 > 密码加密), save it again and rerun")
 	errXLSDamaged   = errors.New("damaged or truncated binary Excel/WPS workbook; open it in Excel/WPS and save it again (as .xlsx if possible)")
 )
 
@@ -50,7 +50,29 @@ const (
 
 // cfbWorkbook returns the Workbook stream of a compound file, or an error
 // saying what the file is instead.
-func cfbWorkbook(data []byte) ([]byte, error) {
+func cfbWorkbook(data []byte) (stream []byte, err error) {
+	// mscfb sizes its tables from header counts before checking them against
+	// the file (found by FuzzOpenXLS: a huge FAT count panics in makeslice, a
+	// merely large one would allocate gigabytes), so the counts are checked
+	// here first, and a panic left in it is recovered.
+	if len(data) < 512 {
+		return nil, fmt.Errorf("%w (%d bytes, shorter than a compound file header)", errXLSDamaged, len(data))
+	}
+	shift := binary.LittleEndian.Uint16(data[30:])
+	if shift != 9 && shift != 12 {
+		return nil, fmt.Errorf("%w (container: sector shift %d)", errXLSDamaged, shift)
+	}
+	sectors := uint64(len(data)) >> shift
+	for _, at := range []int{44, 64, 72} { // FAT, mini FAT and DIFAT sector counts
+		if n := uint64(binary.LittleEndian.Uint32(data[at:])); n > sectors {
+			return nil, fmt.Errorf("%w (container: %d sectors claimed in a %d-byte file)", errXLSDamaged, n, len(data))
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			stream, err = nil, fmt.Errorf("%w (container: %v)", errXLSDamaged, p)
+		}
+	}()
 	r, err := mscfb.New(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w (container: %v)", errXLSDamaged, err)
@@ -82,7 +104,7 @@ func cfbWorkbook(data []byte) ([]byte, error) {
 	if book.Size <= 0 || book.Size > int64(len(data)) {
 		return nil, fmt.Errorf("%w (workbook stream of %d bytes in a %d-byte file)", errXLSDamaged, book.Size, len(data))
 	}
-	stream := make([]byte, book.Size)
+	stream = make([]byte, book.Size)
 	if _, err := io.ReadFull(book, stream); err != nil {
 		return nil, fmt.Errorf("%w (workbook stream: %v)", errXLSDamaged, err)
 	}
