@@ -12,16 +12,14 @@ import (
 	"github.com/richardlehane/mscfb"
 )
 
-// This file holds what the .xls reader checks and extracts itself, before and
-// beside github.com/shakinm/xlsReader: that library trusts its input (a loop in
-// the container's sector chain makes it loop forever, a record running past the
-// stream makes it panic), ignores FILEPASS (an encrypted workbook comes out as
-// garbage), ignores FORMULA records (their cells would read as empty), decodes
-// negative RK integers as huge positive ones, and does not expose sheet
-// visibility, sheet type or the 1904 date system. So the container is read with
-// mscfb (which guards against cycles), the BIFF8 record stream is walked and
-// bounds-checked here, and xlsReader gets a freshly built, well-formed container
-// holding only the checked Workbook stream.
+// A BIFF8 decoder for what this tool needs of an .xls: sheet names and
+// visibility, the shared strings, number formats, and the cell values of one
+// sheet (numbers, RK numbers, strings, booleans, errors, formula results). The
+// compound-file container is read with mscfb (Apache-2.0, already here through
+// excelize), which guards against sector-chain cycles. Every record is
+// bounds-checked; a password-protected workbook (FILEPASS) is refused rather
+// than read as garbage. References: [MS-XLS] 2.4 (records) and 2.5.293
+// (XLUnicodeRichExtendedString, split across CONTINUE records).
 
 // Errors the .xls path reports; openXLS wraps them into an *InputError.
 var (
@@ -44,6 +42,14 @@ const (
 	biffTable      = 0x0236
 	biffShrFmla    = 0x04BC
 	biffBOF        = 0x0809
+	biffSST        = 0x00FC
+	biffContinue   = 0x003C
+	biffFormat     = 0x041E
+	biffNumber     = 0x0203
+	biffLabel      = 0x0204
+	biffRString    = 0x00D6
+	biffLabelSST   = 0x00FD
+	biffBoolErr    = 0x0205
 
 	biff8Version = 0x0600
 )
@@ -123,7 +129,9 @@ type biffSheet struct {
 type biffBook struct {
 	sheets   []biffSheet
 	date1904 bool
-	xfCount  int
+	xfFormat []uint16       // XF index → number format index (ifmt)
+	formats  map[int]string // ifmt → format code, for the formats the file defines
+	sst      []string       // the shared strings
 }
 
 // biffRecords walks the records of stream from off: it calls fn with each
@@ -154,8 +162,8 @@ func biffRecords(stream []byte, off int, fn func(typ int, data []byte) bool) err
 	}
 }
 
-// scanBIFF checks the globals substream and every sheet substream of a BIFF8
-// Workbook stream, and returns the globals' facts.
+// scanBIFF reads the globals substream of a BIFF8 Workbook stream and checks
+// that every sheet substream is whole.
 func scanBIFF(stream []byte) (*biffBook, error) {
 	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
 		return nil, fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
@@ -163,24 +171,55 @@ func scanBIFF(stream []byte) (*biffBook, error) {
 	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
 		return nil, fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
 	}
-	b := &biffBook{}
-	var encrypted, short bool
+	b := &biffBook{formats: map[int]string{}}
+	var encrypted bool
+	var bad string
+	var sst [][]byte // the SST record's data, then its CONTINUE records'
+	inSST := false
 	err := biffRecords(stream, 0, func(typ int, data []byte) bool {
+		if typ == biffContinue {
+			if inSST {
+				sst = append(sst, data)
+			}
+			return true
+		}
+		inSST = false
 		switch typ {
 		case biffFilePass:
 			encrypted = true
 			return false
 		case biffXF:
-			b.xfCount++
+			if len(data) < 4 {
+				bad = "XF"
+				return false
+			}
+			b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
+		case biffFormat:
+			if len(data) < 5 {
+				bad = "FORMAT"
+				return false
+			}
+			code, ok := xlString(data[2:])
+			if !ok {
+				bad = "FORMAT"
+				return false
+			}
+			b.formats[int(binary.LittleEndian.Uint16(data))] = code
+		case biffSST:
+			if sst != nil || len(data) < 8 {
+				bad = "SST"
+				return false
+			}
+			sst, inSST = [][]byte{data}, true
 		case biffDateMode:
 			if len(data) < 2 {
-				short = true
+				bad = "DATEMODE"
 				return false
 			}
 			b.date1904 = binary.LittleEndian.Uint16(data) == 1
 		case biffBoundSheet:
 			if len(data) < 8 {
-				short = true
+				bad = "BOUNDSHEET"
 				return false
 			}
 			s := biffSheet{
@@ -190,7 +229,7 @@ func scanBIFF(stream []byte) (*biffBook, error) {
 			}
 			var ok bool
 			if s.name, ok = shortXLString(data[6:]); !ok {
-				short = true
+				bad = "BOUNDSHEET"
 				return false
 			}
 			b.sheets = append(b.sheets, s)
@@ -202,13 +241,18 @@ func scanBIFF(stream []byte) (*biffBook, error) {
 		return nil, errXLSEncrypted
 	case err != nil:
 		return nil, err
-	case short:
-		return nil, fmt.Errorf("%w (a workbook record is too short)", errXLSDamaged)
+	case bad != "":
+		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, bad)
 	case len(b.sheets) == 0:
 		return nil, errors.New("the workbook has no worksheets")
 	}
+	if sst != nil {
+		if b.sst, err = readSST(sst); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range b.sheets {
-		if s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
+		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
 			return nil, fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
 		}
 		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
@@ -218,8 +262,137 @@ func scanBIFF(stream []byte) (*biffBook, error) {
 	return b, nil
 }
 
-// shortXLString decodes a ShortXLUnicodeString: a 1-byte length, a flags byte
-// (bit 0: two bytes per character) and the characters.
+// continued reads data that runs on from a record into its CONTINUE records.
+type continued struct {
+	frags [][]byte
+	cur   []byte
+}
+
+func (c *continued) next() bool {
+	if len(c.frags) == 0 {
+		return false
+	}
+	c.cur, c.frags = c.frags[0], c.frags[1:]
+	return true
+}
+
+// take returns n bytes of structure data, which may straddle records.
+func (c *continued) take(n int) ([]byte, bool) {
+	if n <= len(c.cur) {
+		b := c.cur[:n]
+		c.cur = c.cur[n:]
+		return b, true
+	}
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		if len(c.cur) == 0 && !c.next() {
+			return nil, false
+		}
+		k := min(n-len(out), len(c.cur))
+		out = append(out, c.cur[:k]...)
+		c.cur = c.cur[k:]
+	}
+	return out, true
+}
+
+// chars reads n characters. Where they are split across records, the next
+// record starts with a fresh option byte: the rest may switch between one and
+// two bytes a character (what a CJK string with ASCII in it often does).
+func (c *continued) chars(n int, wide bool) (string, bool) {
+	u := make([]uint16, 0, n)
+	for len(u) < n {
+		if len(c.cur) == 0 {
+			if !c.next() || len(c.cur) == 0 {
+				return "", false
+			}
+			wide = c.cur[0]&1 != 0
+			c.cur = c.cur[1:]
+			continue
+		}
+		if wide {
+			if len(c.cur) < 2 {
+				return "", false
+			}
+			u = append(u, binary.LittleEndian.Uint16(c.cur))
+			c.cur = c.cur[2:]
+		} else {
+			u = append(u, uint16(c.cur[0]))
+			c.cur = c.cur[1:]
+		}
+	}
+	return string(utf16.Decode(u)), true
+}
+
+// readSST decodes the shared-string table: cstTotal, cstUnique, then cstUnique
+// XLUnicodeRichExtendedStrings (with rich-text runs and phonetic data, skipped).
+func readSST(frags [][]byte) ([]string, error) {
+	c := &continued{frags: frags}
+	c.next()
+	hdr, _ := c.take(8)
+	n := int(binary.LittleEndian.Uint32(hdr[4:]))
+	bad := func(i int) error {
+		return fmt.Errorf("%w (shared string %d of %d cannot be read)", errXLSDamaged, i+1, n)
+	}
+	// Each string takes 3 bytes at least: a count past that is damage, and
+	// must not size an allocation.
+	total := 0
+	for _, f := range frags {
+		total += len(f)
+	}
+	if n > total/3 {
+		return nil, bad(0)
+	}
+	out := make([]string, 0, n)
+	for i := range n {
+		if len(c.cur) == 0 && !c.next() { // a string may start a CONTINUE record
+			return nil, bad(i)
+		}
+		h, ok := c.take(3)
+		if !ok {
+			return nil, bad(i)
+		}
+		cch, flags := int(binary.LittleEndian.Uint16(h)), h[2]
+		runs, ext := 0, 0
+		if flags&0x08 != 0 {
+			b, ok := c.take(2)
+			if !ok {
+				return nil, bad(i)
+			}
+			runs = int(binary.LittleEndian.Uint16(b))
+		}
+		if flags&0x04 != 0 {
+			b, ok := c.take(4)
+			if !ok {
+				return nil, bad(i)
+			}
+			ext = int(binary.LittleEndian.Uint32(b))
+		}
+		s, ok := c.chars(cch, flags&0x01 != 0)
+		if !ok {
+			return nil, bad(i)
+		}
+		if ext > total || runs > total {
+			return nil, bad(i)
+		}
+		if _, ok := c.take(4*runs + ext); !ok {
+			return nil, bad(i)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// xlString decodes an XLUnicodeString inside one record: a 2-byte length, an
+// option byte (bit 0: two bytes a character) and the characters.
+func xlString(b []byte) (string, bool) {
+	if len(b) < 3 {
+		return "", false
+	}
+	return xlChars(b[3:], int(binary.LittleEndian.Uint16(b)), b[2]&1 != 0)
+}
+
+// shortXLString decodes a ShortXLUnicodeString: a 1-byte length, an option
+// byte and the characters.
 func shortXLString(b []byte) (string, bool) {
 	if len(b) < 2 {
 		return "", false
@@ -228,81 +401,131 @@ func shortXLString(b []byte) (string, bool) {
 }
 
 func xlChars(b []byte, n int, wide bool) (string, bool) {
-	if !wide {
-		if n > len(b) {
-			return "", false
-		}
-		r := make([]rune, n)
-		for i := range n {
-			r[i] = rune(b[i]) // compressed: Latin-1, the high byte dropped
-		}
-		return string(r), true
-	}
-	if 2*n > len(b) {
-		return "", false
-	}
-	u := make([]uint16, n)
-	for i := range n {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u)), true
+	c := &continued{cur: b}
+	return c.chars(n, wide)
 }
 
-// sheetValues holds cells by 0-based row, then column.
-type sheetValues map[int]map[int]biffValue
-
-func (m sheetValues) set(row, col int, v biffValue) {
-	r := m[row]
-	if r == nil {
-		r = map[int]biffValue{}
-		m[row] = r
-	}
-	r[col] = v
-}
-
-// biffValue is a cell value this file decodes itself: the cached result of a
-// formula, or an RK number xlsReader gets wrong.
+// biffValue is one cell's value.
 type biffValue struct {
-	kind byte // 'n' number, 's' string, 'b' boolean, 'e' error
+	kind byte // 0 empty, 'n' number, 's' string, 'b' boolean, 'e' error
+	xf   uint16
 	num  float64
 	str  string
-	xf   int
 }
 
-// sheetExtras walks one sheet substream for formula results and negative RK
-// integers.
-func sheetExtras(stream []byte, off int) (sheetValues, error) {
-	out := sheetValues{}
+// biffRows holds a sheet's cells by 0-based row and column.
+type biffRows [][]biffValue
+
+func (r *biffRows) set(row, col int, v biffValue) {
+	for len(*r) <= row {
+		*r = append(*r, nil)
+	}
+	cells := (*r)[row]
+	for len(cells) <= col {
+		cells = append(cells, biffValue{})
+	}
+	cells[col] = v
+	(*r)[row] = cells
+}
+
+// readSheet decodes the cells of the sheet substream at off. Row and column
+// numbers are 16-bit in BIFF8 (at most 65,536 rows and 256 columns), so a
+// damaged one cannot make the table huge.
+func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
+	var rows biffRows
 	pending := false // a string formula at (prow, pcol) waits for its STRING record
 	var prow, pcol int
+	var bad error
+	cell := func(data []byte, n int) (row, col int, xf uint16, ok bool) {
+		if len(data) < n {
+			bad = fmt.Errorf("%w (a cell record is too short)", errXLSDamaged)
+			return 0, 0, 0, false
+		}
+		return int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:])),
+			binary.LittleEndian.Uint16(data[4:]), true
+	}
 	err := biffRecords(stream, off, func(typ int, data []byte) bool {
-		switch typ {
-		case biffFormula:
+		if typ != biffString && typ != biffShrFmla && typ != biffArray && typ != biffTable && typ != biffContinue {
 			pending = false
-			if len(data) < 14 {
-				return true
+		}
+		switch typ {
+		case biffNumber:
+			r, c, xf, ok := cell(data, 14)
+			if !ok {
+				return false
 			}
-			row, col := int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:]))
-			v := biffValue{xf: int(binary.LittleEndian.Uint16(data[4:]))}
+			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: math.Float64frombits(binary.LittleEndian.Uint64(data[6:]))})
+		case biffRK:
+			r, c, xf, ok := cell(data, 10)
+			if !ok {
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: rkNumber(binary.LittleEndian.Uint32(data[6:]))})
+		case biffMulRK:
+			r, c, _, ok := cell(data, 6)
+			if !ok {
+				return false
+			}
+			for p := 4; p+6 <= len(data)-2; p += 6 {
+				rows.set(r, c, biffValue{kind: 'n', xf: binary.LittleEndian.Uint16(data[p:]), num: rkNumber(binary.LittleEndian.Uint32(data[p+2:]))})
+				c++
+			}
+		case biffLabelSST:
+			r, c, xf, ok := cell(data, 10)
+			if !ok {
+				return false
+			}
+			i := int(binary.LittleEndian.Uint32(data[6:]))
+			if i >= len(b.sst) {
+				bad = fmt.Errorf("%w (cell refers to shared string %d of %d)", errXLSDamaged, i+1, len(b.sst))
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 's', xf: xf, str: b.sst[i]})
+		case biffLabel, biffRString:
+			r, c, xf, ok := cell(data, 9)
+			if !ok {
+				return false
+			}
+			s, ok := xlString(data[6:])
+			if !ok {
+				bad = fmt.Errorf("%w (a text cell is cut short)", errXLSDamaged)
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 's', xf: xf, str: s})
+		case biffBoolErr:
+			r, c, xf, ok := cell(data, 8)
+			if !ok {
+				return false
+			}
+			v := biffValue{kind: 'b', xf: xf, num: float64(data[6])}
+			if data[7] != 0 {
+				v = biffValue{kind: 'e', xf: xf, str: biffErrorText(data[6])}
+			}
+			rows.set(r, c, v)
+		case biffFormula:
+			r, c, xf, ok := cell(data, 14)
+			if !ok {
+				return false
+			}
+			v := biffValue{xf: xf}
 			res := data[6:14]
 			if res[6] == 0xFF && res[7] == 0xFF {
 				switch res[0] {
 				case 0: // a string, in the STRING record that follows
 					v.kind = 's'
-					pending, prow, pcol = true, row, col
+					pending, prow, pcol = true, r, c
 				case 1:
 					v.kind, v.num = 'b', float64(res[2])
 				case 2:
 					v.kind, v.str = 'e', biffErrorText(res[2])
 				case 3: // the empty string
-					v.kind = 's'
 				default:
 					return true
 				}
 			} else {
 				v.kind, v.num = 'n', math.Float64frombits(binary.LittleEndian.Uint64(res))
 			}
-			out.set(row, col, v)
+			rows.set(r, c, v)
 		case biffString:
 			if pending && len(data) >= 3 {
 				n := int(binary.LittleEndian.Uint16(data))
@@ -316,53 +539,31 @@ func sheetExtras(stream []byte, off int) (sheetValues, error) {
 					}
 					s, _ = xlChars(data[3:], n, wide)
 				}
-				v := out[prow][pcol]
-				v.str = s
-				out[prow][pcol] = v
+				rows[prow][pcol].str = s
 			}
-			pending = false
-		case biffShrFmla, biffArray, biffTable:
-			// may sit between a FORMULA and its STRING
-		case biffRK:
-			pending = false
-			if len(data) >= 10 {
-				rkExtra(out, data[:6], data[6:10])
-			}
-		case biffMulRK:
-			pending = false
-			if len(data) >= 6 {
-				row := binary.LittleEndian.Uint16(data)
-				col := int(binary.LittleEndian.Uint16(data[2:]))
-				for p := 4; p+6 <= len(data)-2; p += 6 {
-					var hdr [6]byte
-					binary.LittleEndian.PutUint16(hdr[:], row)
-					binary.LittleEndian.PutUint16(hdr[2:], uint16(col))
-					copy(hdr[4:], data[p:p+2])
-					rkExtra(out, hdr[:], data[p+2:p+6])
-					col++
-				}
-			}
-		default:
 			pending = false
 		}
 		return true
 	})
-	return out, err
+	if bad != nil {
+		return nil, bad
+	}
+	return rows, err
 }
 
-// rkExtra records an RK cell whose value is a negative integer (xlsReader reads
-// the 30-bit integer as unsigned). hdr is row, column and XF index.
-func rkExtra(out sheetValues, hdr, rk []byte) {
-	v := binary.LittleEndian.Uint32(rk)
-	if v&0x02 == 0 || v&0x80000000 == 0 {
-		return // a float, or a non-negative integer: xlsReader is right
+// rkNumber decodes an RK value: a 30-bit signed integer or the top 30 bits of
+// a double, either possibly divided by 100.
+func rkNumber(v uint32) float64 {
+	var n float64
+	if v&0x02 != 0 {
+		n = float64(int32(v) >> 2)
+	} else {
+		n = math.Float64frombits(uint64(v&0xFFFFFFFC) << 32)
 	}
-	n := float64(int32(v) >> 2)
 	if v&0x01 != 0 {
 		n /= 100
 	}
-	out.set(int(binary.LittleEndian.Uint16(hdr)), int(binary.LittleEndian.Uint16(hdr[2:])),
-		biffValue{kind: 'n', num: n, xf: int(binary.LittleEndian.Uint16(hdr[4:]))})
+	return n
 }
 
 func biffErrorText(code byte) string {
@@ -383,122 +584,4 @@ func biffErrorText(code byte) string {
 		return "#N/A"
 	}
 	return "#ERROR!"
-}
-
-// wrapCFB builds a minimal, well-formed compound file (version 3, 512-byte
-// sectors) holding stream as its only stream, "Workbook", for xlsReader: the
-// container it then parses is one we wrote, whatever the input's was. The
-// stream is padded to 4096 bytes so it lives in regular sectors, not the mini
-// stream; BIFF readers stop at the EOF record, so the padding is never read.
-func wrapCFB(stream []byte) []byte {
-	const (
-		sectorSize = 512
-		perSector  = sectorSize / 4
-		endOfChain = 0xFFFFFFFE
-		freeSect   = 0xFFFFFFFF
-		fatSect    = 0xFFFFFFFD
-		difSect    = 0xFFFFFFFC
-		headerFAT  = 109
-	)
-	size := max(len(stream), 4096)
-	size = (size + sectorSize - 1) / sectorSize * sectorSize
-	nData := size / sectorSize
-	// Layout: data sectors, one directory sector, FAT sectors, DIFAT sectors.
-	// xlsReader reads every entry of a DIFAT sector as a FAT sector, so a DIFAT
-	// sector must be full: past 109, the FAT grows in steps of 127 sectors.
-	nFAT, nDIFAT := 1, 0
-	for nFAT*perSector < nData+1+nFAT+nDIFAT {
-		nFAT++
-		if nFAT > headerFAT {
-			nDIFAT = (nFAT - headerFAT + perSector - 2) / (perSector - 1)
-			nFAT = headerFAT + nDIFAT*(perSector-1)
-		}
-	}
-	dirSector := nData
-	firstFAT := dirSector + 1
-	firstDIFAT := firstFAT + nFAT
-	total := firstDIFAT + nDIFAT
-	out := make([]byte, sectorSize*(1+total))
-	le := binary.LittleEndian
-
-	h := out[:sectorSize]
-	copy(h, magicOLE2)
-	le.PutUint16(h[24:], 0x003E) // minor version
-	le.PutUint16(h[26:], 3)      // major version
-	le.PutUint16(h[28:], 0xFFFE) // byte order
-	le.PutUint16(h[30:], 9)      // sector shift
-	le.PutUint16(h[32:], 6)      // mini sector shift
-	le.PutUint32(h[44:], uint32(nFAT))
-	le.PutUint32(h[48:], uint32(dirSector))
-	le.PutUint32(h[56:], 4096) // mini stream cutoff
-	le.PutUint32(h[60:], endOfChain)
-	le.PutUint32(h[64:], 0)
-	if nDIFAT > 0 {
-		le.PutUint32(h[68:], uint32(firstDIFAT))
-	} else {
-		le.PutUint32(h[68:], endOfChain)
-	}
-	le.PutUint32(h[72:], uint32(nDIFAT))
-	for i := range headerFAT {
-		v := uint32(freeSect)
-		if i < nFAT {
-			v = uint32(firstFAT + i)
-		}
-		le.PutUint32(h[76+4*i:], v)
-	}
-	sector := func(i int) []byte { return out[sectorSize*(1+i) : sectorSize*(2+i)] }
-
-	copy(out[sectorSize:], stream)
-
-	dir := sector(dirSector)
-	entry := func(e []byte, name string, typ byte, child, start uint32, size uint32) {
-		u := utf16.Encode([]rune(name))
-		for i, c := range u {
-			le.PutUint16(e[2*i:], c)
-		}
-		le.PutUint16(e[64:], uint16(2*len(u)+2))
-		e[66] = typ
-		e[67] = 1 // black
-		le.PutUint32(e[68:], freeSect)
-		le.PutUint32(e[72:], freeSect)
-		le.PutUint32(e[76:], child)
-		le.PutUint32(e[116:], start)
-		le.PutUint32(e[120:], size)
-	}
-	entry(dir[0:128], "Root Entry", 5, 1, endOfChain, 0)
-	entry(dir[128:256], "Workbook", 2, freeSect, 0, uint32(size))
-	for _, e := range [][]byte{dir[256:384], dir[384:512]} {
-		le.PutUint32(e[68:], freeSect)
-		le.PutUint32(e[72:], freeSect)
-		le.PutUint32(e[76:], freeSect)
-	}
-
-	fat := func(i int, v uint32) { le.PutUint32(sector(firstFAT + i/perSector)[4*(i%perSector):], v) }
-	for i := range nFAT * perSector {
-		fat(i, freeSect)
-	}
-	for i := range nData {
-		next := uint32(i + 1)
-		if i == nData-1 {
-			next = endOfChain
-		}
-		fat(i, next)
-	}
-	fat(dirSector, endOfChain)
-	for i := range nFAT {
-		fat(firstFAT+i, fatSect)
-	}
-	for i := range nDIFAT {
-		fat(firstDIFAT+i, difSect)
-		d := sector(firstDIFAT + i)
-		for j := range perSector - 1 {
-			le.PutUint32(d[4*j:], uint32(firstFAT+headerFAT+i*(perSector-1)+j))
-		}
-		next := uint32(endOfChain)
-		if i+1 < nDIFAT {
-			next = uint32(firstDIFAT + i + 1)
-		}
-		le.PutUint32(d[4*(perSector-1):], next)
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package readers
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -10,41 +9,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shakinm/xlsReader/xls"
-	xlsrec "github.com/shakinm/xlsReader/xls/record"
-	"github.com/shakinm/xlsReader/xls/structure"
 	"github.com/xuri/excelize/v2"
 )
 
 // xlsSource reads one sheet of a legacy Excel 97-2003 workbook (BIFF8, what
-// Excel and WPS write as .xls / .et). The format caps a sheet at 65,536 rows,
-// and xlsReader parses the whole workbook at open, so it is held in memory
-// (a full sheet of a few columns takes some tens of MB).
+// Excel and WPS write as .xls / .et). The format caps a sheet at 65,536 rows;
+// the sheet's cells are decoded into memory at open (a full sheet of a few
+// columns takes some tens of MB) and handed out row by row.
 type xlsSource struct {
 	path      string
 	sheetName string
-	ws        *xls.Sheet
-	wb        *xls.Workbook
 	book      *biffBook
-	extras    sheetValues
-	nRows     int
+	rows      biffRows
 	row       int // next 0-based row
-	formats   map[int]numFormat
-}
-
-// loadXLS parses a checked Workbook stream with xlsReader, turning a panic on
-// input it does not expect into an error.
-func loadXLS(stream []byte) (wb *xls.Workbook, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			wb, err = nil, fmt.Errorf("%w (xls parser: %v)", errXLSDamaged, r)
-		}
-	}()
-	w, err := xls.OpenReader(bytes.NewReader(wrapCFB(stream)))
-	if err != nil {
-		return nil, fmt.Errorf("%w (xls parser: %v)", errXLSDamaged, err)
-	}
-	return &w, nil
+	formats   map[uint16]numFormat
 }
 
 func openXLS(p string, opts Options) (Source, error) {
@@ -76,14 +54,6 @@ func newXLSSource(p string, data []byte, want string) (*xlsSource, error) {
 	if err != nil {
 		return nil, fail(err)
 	}
-	wb, err := loadXLS(stream)
-	if err != nil {
-		return nil, fail(err)
-	}
-	if wb.GetNumberSheets() != len(book.sheets) {
-		// xlsReader stops quietly where it cannot go on.
-		return nil, fail(fmt.Errorf("%w (%d of %d sheets parsed)", errXLSDamaged, wb.GetNumberSheets(), len(book.sheets)))
-	}
 	var names []string
 	var visible []bool
 	var index []int
@@ -100,86 +70,44 @@ func newXLSSource(p string, data []byte, want string) (*xlsSource, error) {
 		return nil, fail(err)
 	}
 	bs := book.sheets[index[k]]
-	sheet, err := wb.GetSheet(index[k])
-	if err != nil {
-		return nil, fail(fmt.Errorf("%w (sheet %s: %v)", errXLSDamaged, bs.name, err))
-	}
-	extras, err := sheetExtras(stream, bs.offset)
+	rows, err := readSheet(stream, bs.offset, book)
 	if err != nil {
 		return nil, &InputError{Path: p, Sheet: bs.name, Err: err}
 	}
-	n := sheet.GetNumberRows()
-	for r := range extras {
-		n = max(n, r+1)
-	}
-	return &xlsSource{path: p, sheetName: bs.name, wb: wb, book: book,
-		ws: sheet, extras: extras, nRows: n, formats: map[int]numFormat{}}, nil
+	return &xlsSource{path: p, sheetName: bs.name, book: book, rows: rows, formats: map[uint16]numFormat{}}, nil
 }
 
-func (x *xlsSource) read() (rec record, err error) {
-	if x.row >= x.nRows {
+func (x *xlsSource) read() (record, error) {
+	if x.row >= len(x.rows) {
 		return record{}, io.EOF
 	}
 	r := x.row
 	x.row++
-	defer func() {
-		if p := recover(); p != nil {
-			rec, err = record{}, &InputError{Path: x.path, Sheet: x.sheetName, Row: r + 1, Err: fmt.Errorf("%w (xls parser: %v)", errXLSDamaged, p)}
-		}
-	}()
-	row, err := x.ws.GetRow(r)
-	if err != nil {
-		return record{}, &InputError{Path: x.path, Sheet: x.sheetName, Row: r + 1, Err: err}
-	}
-	cols := row.GetCols()
-	extra := x.extras[r]
-	width := len(cols)
-	for c := range extra {
-		width = max(width, c+1)
-	}
-	disp, raw := make([]string, width), make([]string, width)
-	for c := range width {
-		if v, ok := extra[c]; ok {
-			disp[c], raw[c] = x.extraText(v)
-		} else if c < len(cols) {
-			disp[c], raw[c] = x.cellText(cols[c])
-		}
-	}
-	// Trailing empty cells (formatting only) are not part of the row, as
-	// with excelize.
-	for width > 0 && disp[width-1] == "" && raw[width-1] == "" {
+	cells := x.rows[r]
+	x.rows[r] = nil // handed out: let it go
+	width := len(cells)
+	// Trailing empty cells are not part of the row, as with excelize.
+	for width > 0 && cells[width-1].kind == 0 {
 		width--
 	}
-	return record{line: r + 1, display: disp[:width], raw: raw[:width]}, nil
-}
-
-// cellText returns what a user sees in the cell and its raw value.
-func (x *xlsSource) cellText(c structure.CellData) (display, raw string) {
-	switch v := c.(type) {
-	case *xlsrec.Number, *xlsrec.Rk:
-		return x.number(v.GetFloat64(), v.GetXFIndex())
-	case *xlsrec.BoolErr:
-		s := v.GetString()
-		switch s {
-		case "TRUE":
-			return s, "1"
-		case "FALSE":
-			return s, "0"
-		case "#NUM!!": // xlsReader's typo
-			s = "#NUM!"
-		}
-		return s, s
-	case *xlsrec.Blank, *xlsrec.FakeBlank, nil:
-		return "", ""
+	disp, raw := make([]string, width), make([]string, width)
+	for c, v := range cells[:width] {
+		disp[c], raw[c] = x.text(v)
 	}
-	s := c.GetString() // LABELSST, LABEL: text as stored
-	return s, s
+	return record{line: r + 1, display: disp, raw: raw}, nil
 }
 
-func (x *xlsSource) extraText(v biffValue) (display, raw string) {
+// text returns what a user sees in the cell and its raw value (what an XLSX
+// file would store: the number, 1/0 for a boolean).
+func (x *xlsSource) text(v biffValue) (display, raw string) {
 	switch v.kind {
 	case 'n':
-		return x.number(v.num, v.xf)
+		nf, ok := x.formats[v.xf]
+		if !ok {
+			nf = x.formatOf(v.xf)
+			x.formats[v.xf] = nf
+		}
+		return nf.show(v.num, x.book.date1904), rawNumber(v.num)
 	case 'b':
 		if v.num != 0 {
 			return "TRUE", "1"
@@ -189,34 +117,17 @@ func (x *xlsSource) extraText(v biffValue) (display, raw string) {
 	return v.str, v.str
 }
 
-func (x *xlsSource) number(v float64, xf int) (display, raw string) {
-	nf, ok := x.formats[xf]
-	if !ok {
-		nf = x.formatOf(xf)
-		x.formats[xf] = nf
-	}
-	return nf.show(v, x.book.date1904), rawNumber(v)
-}
-
-// formatOf reads the number format of an XF record. xlsReader falls back to
-// XF 15 for an index past its table (and panics when there is no XF 15), so
-// the index is checked against the XF count first.
-func (x *xlsSource) formatOf(xf int) numFormat {
-	if xf < 0 || xf >= x.book.xfCount || x.book.xfCount < 16 {
+// formatOf finds the number format of an XF record; an index past the XF
+// table (a damaged file) counts as General.
+func (x *xlsSource) formatOf(xf uint16) numFormat {
+	if int(xf) >= len(x.book.xfFormat) {
 		return numFormat{}
 	}
-	xfr := x.wb.GetXFbyIndex(xf)
-	ifmt := xfr.GetFormatIndex()
-	f := x.wb.GetFormatByIndex(ifmt) // zero Format when the file has no FORMAT record for it
-	code := ""
-	if f.GetIndex() == ifmt {
-		code = f.String()
-	}
-	return parseNumFormat(ifmt, code)
+	ifmt := int(x.book.xfFormat[xf])
+	return parseNumFormat(ifmt, x.book.formats[ifmt])
 }
 
-// close drops the parsed workbook; xlsReader holds no file open.
-func (x *xlsSource) close() error  { x.wb, x.ws, x.extras = nil, nil, nil; return nil }
+func (x *xlsSource) close() error  { x.rows = nil; return nil }
 func (x *xlsSource) sheet() string { return x.sheetName }
 func (x *xlsSource) where() string { return fmt.Sprintf("%s, sheet %s", x.path, x.sheetName) }
 

@@ -205,25 +205,16 @@ func TestXLSBadFiles(t *testing.T) {
 	}
 }
 
-// The container handed to xlsReader is rebuilt; past 109 FAT sectors (a
-// Workbook stream over about 7 MB) it needs DIFAT sectors, which both mscfb
-// and xlsReader must read back.
-func TestXLSWrapCFBLarge(t *testing.T) {
+// A Workbook stream over about 7 MB (a container with DIFAT sectors) reads
+// the same, and bytes after the last EOF record are ignored.
+func TestXLSBigStream(t *testing.T) {
 	stream, err := cfbWorkbook(mustRead(t, sampleXLS))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pad := range []int{0, 4096, 7 << 20, 9 << 20} {
+	for _, pad := range []int{0, 9 << 20} {
 		padded := append(bytes.Clone(stream), make([]byte, pad)...)
-		wrapped := wrapCFB(padded)
-		back, err := cfbWorkbook(wrapped)
-		if err != nil {
-			t.Fatalf("pad %d: mscfb: %v", pad, err)
-		}
-		if !bytes.Equal(back[:len(padded)], padded) {
-			t.Fatalf("pad %d: stream changed by the round trip", pad)
-		}
-		x, err := newXLSSource("big.xls", wrapped, "")
+		x, err := newXLSSource("big.xls", wrapCFB(padded), "")
 		if err != nil {
 			t.Fatalf("pad %d: %v", pad, err)
 		}
@@ -233,6 +224,60 @@ func TestXLSWrapCFBLarge(t *testing.T) {
 		}
 		if rows := readAll(t, tb); len(rows) != 12 || rows[11].Phone != "15888889999" {
 			t.Fatalf("pad %d: %d rows", pad, len(rows))
+		}
+	}
+}
+
+// Shared strings split across CONTINUE records: the characters of a string
+// may continue in the next record with a fresh option byte (and switch
+// between one and two bytes a character), a string may start a record, and
+// rich-text runs and phonetic data are skipped wherever they fall.
+func TestXLSSharedStringsAcrossContinue(t *testing.T) {
+	str := func(s string, wide bool) []byte { // header + characters
+		if wide {
+			return append(append(u16(len([]rune(s))), 1), wideChars(s)...)
+		}
+		return append(append(u16(len(s)), 0), s...)
+	}
+	rec0 := append(append(u32(6), u32(6)...), str("手机号", true)...)
+	rec0 = append(rec0, str("姓名", true)...)
+	rec0 = append(rec0, append(u16(11), 0)...) // "13912345678": 5 chars here ...
+	rec0 = append(rec0, "13912"...)
+	rec1 := append([]byte{1}, wideChars("345678")...) // ... 6 more, now two bytes each
+	rec1 = append(rec1, append(u16(4), 1)...)         // "张三ab": 2 wide chars here ...
+	rec1 = append(rec1, wideChars("张三")...)
+	rec2 := append([]byte{0}, "ab"...) // ... then compressed
+	// A rich string (2 runs) with phonetic data (6 bytes): runs split across records.
+	rec2 = append(rec2, append(u16(11), 0x0C)...)
+	rec2 = append(rec2, u16(2)...)
+	rec2 = append(rec2, u32(6)...)
+	rec2 = append(rec2, "13800138000"...)
+	rec2 = append(rec2, 1, 0, 0, 0, 2, 0)
+	rec3 := []byte{0, 0, 1, 2, 3, 4, 5, 6} // the rest of the second run, then the phonetic bytes
+	rec4 := str("李四", true)                // a string starting a CONTINUE record
+	stream := buildBIFF([][]byte{rec0, rec1, rec2, rec3, rec4},
+		labelSST(0, 0, 0), labelSST(0, 1, 1),
+		labelSST(1, 0, 2), labelSST(1, 1, 3),
+		labelSST(2, 0, 4), labelSST(2, 1, 5),
+	)
+	p := writeFile(t, t.TempDir(), "split.xls", wrapCFB(stream))
+	src, rows := openRows(t, p, Options{})
+	if got := src.Header(); !reflect.DeepEqual(got, []string{"手机号", "姓名"}) {
+		t.Fatalf("header %q", got)
+	}
+	want := [][]string{{"13912345678", "张三ab"}, {"13800138000", "李四"}}
+	if len(rows) != 2 || !reflect.DeepEqual(rows[0].Cells, want[0]) || !reflect.DeepEqual(rows[1].Cells, want[1]) {
+		t.Fatalf("rows %+v, want %q", rows, want)
+	}
+
+	// A cell that points past the table, or a table cut short, is damage.
+	for name, stream := range map[string][]byte{
+		"index": buildBIFF([][]byte{rec0, rec1, rec2, rec3, rec4}, labelSST(0, 0, 6)),
+		"short": buildBIFF([][]byte{rec0, rec1}, labelSST(0, 0, 0)),
+	} {
+		p := writeFile(t, t.TempDir(), name+".xls", wrapCFB(stream))
+		if _, err := Open(p, Options{Column: "A"}); err == nil || !strings.Contains(err.Error(), "damaged") || !strings.HasPrefix(err.Error(), p) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
@@ -285,7 +330,7 @@ func TestXLSNumberText(t *testing.T) {
 }
 
 // FuzzOpenXLS feeds damaged workbooks to the whole .xls path (container,
-// record walk, xlsReader, row reading): it must return rows or an
+// record walk, shared strings, cells, rows): it must return rows or an
 // *InputError, never panic or hang.
 //
 //	go test ./readers -run '^$' -fuzz FuzzOpenXLS -fuzztime 60s
@@ -296,6 +341,7 @@ func FuzzOpenXLS(f *testing.F) {
 		f.Add(b[:len(b)*2/3])
 		if stream, err := cfbWorkbook(b); err == nil {
 			f.Add(wrapCFB(stream)) // a container whose Workbook is in regular sectors
+			f.Add(wrapCFB(stream[:len(stream)/2]))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
