@@ -428,9 +428,13 @@ func (r *biffRows) set(row, col int, v biffValue) {
 	(*r)[row] = cells
 }
 
-// readSheet decodes the cells of the sheet substream at off. Row and column
-// numbers are 16-bit in BIFF8 (at most 65,536 rows and 256 columns), so a
-// damaged one cannot make the table huge.
+// biffMaxCols is BIFF8's column limit (A..IV). The column field is 16 bits; a
+// larger value is damage, and must not widen a row to 65,536 cells.
+const biffMaxCols = 256
+
+// readSheet decodes the cells of the sheet substream at off. Rows are 16-bit
+// (at most 65,536) and columns are checked against biffMaxCols, so a damaged
+// record cannot make the table huge.
 func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
 	var rows biffRows
 	pending := false // a string formula at (prow, pcol) waits for its STRING record
@@ -441,8 +445,12 @@ func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
 			bad = fmt.Errorf("%w (a cell record is too short)", errXLSDamaged)
 			return 0, 0, 0, false
 		}
-		return int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:])),
-			binary.LittleEndian.Uint16(data[4:]), true
+		row, col = int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:]))
+		if col >= biffMaxCols {
+			bad = fmt.Errorf("%w (a cell in column %d; the format has %d)", errXLSDamaged, col+1, biffMaxCols)
+			return 0, 0, 0, false
+		}
+		return row, col, binary.LittleEndian.Uint16(data[4:]), true
 	}
 	err := biffRecords(stream, off, func(typ int, data []byte) bool {
 		if typ != biffString && typ != biffShrFmla && typ != biffArray && typ != biffTable && typ != biffContinue {
@@ -466,7 +474,7 @@ func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
 			if !ok {
 				return false
 			}
-			for p := 4; p+6 <= len(data)-2; p += 6 {
+			for p := 4; p+6 <= len(data)-2 && c < biffMaxCols; p += 6 {
 				rows.set(r, c, biffValue{kind: 'n', xf: binary.LittleEndian.Uint16(data[p:]), num: rkNumber(binary.LittleEndian.Uint32(data[p+2:]))})
 				c++
 			}
