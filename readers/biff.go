@@ -16,7 +16,8 @@ import (
 // visibility, the shared strings, number formats, and the cell values of one
 // sheet (numbers, RK numbers, strings, booleans, errors, formula results). The
 // compound-file container is read with mscfb (Apache-2.0, already here through
-// excelize), which guards against sector-chain cycles. Every record is
+// excelize), which checks its directory, DIFAT and mini-stream chains for
+// cycles; the Workbook stream's read is bounded by its size. Every record is
 // bounds-checked; a password-protected workbook (FILEPASS) is refused rather
 // than read as garbage. References: [MS-XLS] 2.4 (records) and 2.5.293
 // (XLUnicodeRichExtendedString, split across CONTINUE records).
