@@ -61,3 +61,19 @@ func TestE2EXlsSampleMatchesXLSX(t *testing.T) {
 		t.Errorf("rerun: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+func TestDefaultOutputXls(t *testing.T) {
+	for in, want := range map[string]string{
+		"a/客户.xls":  "a/客户.encrypted.xlsx",
+		"b.XLS":     "b.encrypted.xlsx",
+		"c.et":      "c.encrypted.xlsx",
+		"d.xlsx":    "d.encrypted.xlsx",
+		"e.csv":     "e.encrypted.csv",
+		"f.tsv":     "f.encrypted.tsv",
+		"g.unknown": "g.encrypted.csv",
+	} {
+		if got := defaultOutput(in); got != want {
+			t.Errorf("defaultOutput(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
