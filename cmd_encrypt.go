@@ -55,7 +55,7 @@ type encryptOptions struct {
 	sandboxQPS                    int
 }
 
-const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx}"
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}"
 
 func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
 	o := &encryptOptions{}
