@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -76,4 +77,33 @@ func TestDefaultOutputXls(t *testing.T) {
 			t.Errorf("defaultOutput(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestE2EXlsStopsAndResumes: an .xls job stopped by --max-duration resumes (the
+// .xls is read again from the top, its finished rows skipped) and ends with
+// every row once, in order, as an uninterrupted run.
+func TestE2EXlsStopsAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "customers.xls")
+	b, err := os.ReadFile("samples/customers.xls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"encrypt", "--sandbox", "--qps", "3", "--progress", "none", in}
+	r := runBin(t, nil, append(args, "--max-duration", "1s")...)
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4 (stopped by --max-duration)\n%s", r.code, r.stderr)
+	}
+	r = runBin(t, nil, args...)
+	if r.code != 1 {
+		t.Fatalf("resumed run: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if m := regexp.MustCompile(`resumed (\d+)`).FindStringSubmatch(r.stderr); m == nil || m[1] == "0" || m[1] == "12" {
+		t.Errorf("the second run should take some rows from the checkpoint, not none or all:\n%s", r.stderr)
+	}
+	rows, _ := readXLSX(t, filepath.Join(dir, "customers.encrypted.xlsx"), "Results")
+	checkSampleRows(t, padRows(rows, 5+len(resultHeader)), 5, nil, false)
 }
