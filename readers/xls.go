@@ -135,6 +135,7 @@ func (x *xlsSource) where() string { return fmt.Sprintf("%s, sheet %s", x.path, 
 type numFormat struct {
 	kind     byte // 0 general, 'f' fixed decimals, 'p' percent, 'd' date, 't' time, 'D' date and time, 'h' elapsed time
 	decimals int
+	grouped  bool // thousands separators: #,##0
 }
 
 // parseNumFormat classifies a format code; with no code it goes by the
@@ -142,10 +143,14 @@ type numFormat struct {
 func parseNumFormat(ifmt int, code string) numFormat {
 	if code == "" {
 		switch {
-		case ifmt == 1 || ifmt == 3 || ifmt == 37 || ifmt == 38:
+		case ifmt == 1:
 			return numFormat{kind: 'f'}
-		case ifmt == 2 || ifmt == 4 || ifmt == 39 || ifmt == 40:
+		case ifmt == 2:
 			return numFormat{kind: 'f', decimals: 2}
+		case ifmt == 3 || ifmt == 37 || ifmt == 38: // #,##0
+			return numFormat{kind: 'f', grouped: true}
+		case ifmt == 4 || ifmt == 39 || ifmt == 40: // #,##0.00
+			return numFormat{kind: 'f', decimals: 2, grouped: true}
 		case ifmt == 9:
 			return numFormat{kind: 'p'}
 		case ifmt == 10:
@@ -228,6 +233,11 @@ func parseNumFormat(ifmt int, code string) numFormat {
 	if !strings.ContainsAny(f, "0#?") {
 		return numFormat{}
 	}
+	// A comma between digit placeholders groups thousands; one after the last
+	// placeholder scales by 1,000, which is not shown here (the digits are).
+	if i := strings.IndexByte(f, ','); i > 0 && i+1 < len(f) && strings.ContainsRune("0#?", rune(f[i-1])) && strings.ContainsRune("0#?", rune(f[i+1])) {
+		nf.grouped = true
+	}
 	return nf
 }
 
@@ -260,9 +270,38 @@ func (nf numFormat) show(v float64, date1904 bool) string {
 	case 'p':
 		return withDecimals(plainShown(v*100), nf.decimals) + "%"
 	case 'f':
-		return withDecimals(plainShown(v), nf.decimals)
+		s := withDecimals(plainShown(v), nf.decimals)
+		if nf.grouped {
+			s = groupThousands(s)
+		}
+		return s
 	}
 	return plainShown(v)
+}
+
+// groupThousands puts commas into the integer part of a plain decimal, as
+// Excel shows #,##0 (and as the XLSX reader echoes it).
+func groupThousands(s string) string {
+	sign, rest := "", s
+	if strings.HasPrefix(rest, "-") {
+		sign, rest = "-", rest[1:]
+	}
+	ip, frac, hasDot := strings.Cut(rest, ".")
+	if len(ip) <= 3 || !allDigits(ip) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, c := range ip {
+		if i > 0 && (len(ip)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasDot {
+		b.WriteString("." + frac)
+	}
+	return b.String()
 }
 
 // withDecimals pads a plain decimal to n decimals; one with more decimals is
