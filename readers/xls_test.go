@@ -163,6 +163,11 @@ func TestXLSBadFiles(t *testing.T) {
 		t.Fatalf("second directory entry is %q, want Workbook", name)
 	}
 	noBook[dirAt+128+14] = 'x' // "Workboox"
+	// A password-protected .xlsx is a compound file with an EncryptedPackage
+	// stream (LibreOffice would not write one, so the name is patched in).
+	lockedXLSX := wrapCFB(stream)
+	copy(lockedXLSX[dirAt+128:dirAt+128+64], append(wideChars("EncryptedPackage"), 0, 0))
+	binary.LittleEndian.PutUint16(lockedXLSX[dirAt+128+64:], 34)
 	biff5 := bytes.Clone(stream)
 	biff5[4], biff5[5] = 0x00, 0x05
 	noEOF := bytes.Clone(stream)
@@ -178,6 +183,7 @@ func TestXLSBadFiles(t *testing.T) {
 	}{
 		{"password.xls", mustRead(t, passXLS), "password-protected"},
 		{"password-renamed.xlsx", mustRead(t, passXLS), "remove the password"},
+		{"locked.xlsx", lockedXLSX, "password-protected"},
 		{"half.xls", good[:len(good)/2], "damaged or truncated"},
 		{"header-only.xls", good[:512], "damaged or truncated"},
 		{"magic-only.xls", append(bytes.Clone(magicOLE2), make([]byte, 600)...), "damaged or truncated"},
