@@ -56,7 +56,7 @@ type encryptOptions struct {
 	sandboxQPS                    int
 }
 
-const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx}"
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}"
 
 func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
 	o := &encryptOptions{}
@@ -65,7 +65,7 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.StringVar(&o.output, "o", "", "same as --output")
 	fs.StringVar(&o.column, "column", "", "phone column: header `NAME`, letter (C) or number (3); detected when not given")
 	fs.StringVar(&o.outIDColumn, "outid-column", "", "take each row's OutId from this `COLUMN` (default: r + the row's line/Excel row number)")
-	fs.StringVar(&o.sheet, "sheet", "", "XLSX sheet `NAME` (default: the first visible sheet)")
+	fs.StringVar(&o.sheet, "sheet", "", "XLSX/XLS sheet `NAME` (default: the first visible sheet)")
 	fs.IntVar(&o.headerRow, "header-row", 0, "1-based header row `N` (default: detected)")
 	fs.StringVar(&o.encoding, "encoding", "", "CSV input encoding: utf-8, gb18030, gbk, utf-16le, utf-16be (default: detected)")
 	fs.StringVar(&o.delimiter, "delimiter", "", "CSV input delimiter: , ; tab | (default: detected)")
@@ -170,11 +170,12 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 }
 
 // defaultOutput is INPUT-STEM.encrypted.EXT beside the input; text inputs give CSV.
+// A legacy .xls/.et workbook gives XLSX: we do not write the old binary format.
 func defaultOutput(input string) string {
 	ext := strings.ToLower(filepath.Ext(input))
 	stem := strings.TrimSuffix(input, filepath.Ext(input))
 	switch ext {
-	case ".xlsx", ".xlsm":
+	case ".xlsx", ".xlsm", ".xls", ".et":
 		return stem + ".encrypted.xlsx"
 	case ".tsv":
 		return stem + ".encrypted.tsv"
@@ -378,7 +379,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	}
 
 	stats := pipeline.NewStats()
-	if inputLines > 0 && !isXLSX(o.input) {
+	// Newlines estimate the rows of a text file only; a workbook (XLSX or XLS,
+	// whatever its name) has a sheet.
+	if layout, ok := readers.LayoutOf(src); inputLines > 0 && (!ok || layout.Sheet == "") {
 		stats.SetTotal(max(inputLines-1, 1)) // less the header line; quoted newlines make it an estimate
 	}
 

@@ -35,7 +35,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"encrypt", "convert the phone numbers of a CSV/XLSX file into 140 numbers", runEncrypt},
+	{"encrypt", "convert the phone numbers of a CSV/XLSX/XLS file into 140 numbers", runEncrypt},
 	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
 	{"status", "show the progress recorded in a job's checkpoint", runStatus},
 }

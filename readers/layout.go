@@ -4,7 +4,7 @@ package readers
 // OpenPhoneScanner) to find the very same data rows without detecting again.
 type Layout struct {
 	Path string
-	// Sheet is the resolved XLSX sheet name; "" for CSV/TSV/TXT.
+	// Sheet is the resolved XLSX or XLS sheet name; "" for CSV/TSV/TXT.
 	Sheet string
 	// HeaderRow is the 1-based Excel row (or CSV line) of the header; 0 when
 	// the file has no header row.
@@ -14,6 +14,9 @@ type Layout struct {
 	FirstLine int
 	// PhoneCol and OutIDCol are 0-based; OutIDCol is -1 when there is none.
 	PhoneCol, OutIDCol int
+	// XLS marks a legacy binary workbook: it has a Sheet but no fast scanner
+	// (and needs none: it is parsed into memory at open, 65,536 rows at most).
+	XLS bool
 }
 
 // LayoutOf returns the layout of a Source returned by Open; ok is false for any
@@ -23,6 +26,7 @@ func LayoutOf(s Source) (Layout, bool) {
 	if !ok {
 		return Layout{}, false
 	}
+	_, isXLS := t.rr.(*xlsSource)
 	first := t.firstLine
 	if first == 0 && t.headerRow > 0 {
 		// No data row was seen; data would start right below the header.
@@ -35,5 +39,6 @@ func LayoutOf(s Source) (Layout, bool) {
 		FirstLine: first,
 		PhoneCol:  t.phoneCol,
 		OutIDCol:  t.outIDCol,
+		XLS:       isXLS,
 	}, true
 }

@@ -1,4 +1,4 @@
-// Package readers streams data rows out of CSV/TSV/TXT and XLSX files.
+// Package readers streams data rows out of CSV/TSV/TXT, XLSX and legacy XLS files.
 //
 // A Source never loads a whole file into memory. It finds the header row and the
 // phone column, and hands out rows one at a time in file order. A row it cannot read
@@ -34,7 +34,7 @@ type Row struct {
 	// Index is the 0-based position of the row among the data rows, in file order.
 	// It is stable across runs over the same input, so checkpoints key on it.
 	Index int64
-	// Sheet is the XLSX sheet name; empty for CSV.
+	// Sheet is the XLSX or XLS sheet name; empty for CSV.
 	Sheet string
 	// Line is the 1-based physical position: the Excel row number, or the CSV line
 	// on which the record starts. Used in messages only.
@@ -77,7 +77,7 @@ type Options struct {
 	// trimmed), by letter ("C", "AB") or by 1-based number. Column "" detects the
 	// phone column; OutIDColumn "" means no OutId column.
 	Column, OutIDColumn string
-	// Sheet is the XLSX sheet name; "" picks the first visible sheet.
+	// Sheet is the XLSX or XLS sheet name; "" picks the first visible sheet.
 	Sheet string
 	// HeaderRow is the 1-based row (Excel row, or CSV line) holding the header;
 	// 0 detects it.
@@ -136,46 +136,39 @@ var (
 	magicOLE2 = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
-// Open opens path as CSV/TSV/TXT or XLSX, chosen by extension and confirmed by
-// the file's first bytes, then finds the header row and the phone column. The
+// Open opens path as CSV/TSV/TXT, XLSX or legacy XLS, chosen by the file's
+// first bytes (a zip package is XLSX, a compound file is XLS; an encrypted XLSX
+// is a compound file too and is refused as such), then finds the header row and
+// the phone column. The extension only decides what else a file can be. The
 // returned Source must be closed. Problems with the file itself come back as
 // *InputError or *AmbiguousColumnError.
 func Open(path string, opts Options) (Source, error) {
-	head, err := readHead(path, 8)
+	head, err := readHead(path, 512)
 	if err != nil {
 		return nil, &InputError{Path: path, Err: err}
 	}
 	ext := strings.ToLower(filepath.Ext(path))
-	isOLE := bytes.HasPrefix(head, magicOLE2)
-	isZip := bytes.HasPrefix(head, magicZip)
+	switch {
+	case bytes.HasPrefix(head, magicZip):
+		return openXLSX(path, opts)
+	case bytes.HasPrefix(head, magicOLE2):
+		return openXLS(path, opts)
+	}
 	switch ext {
-	case ".xls", ".et":
-		if isZip { // an .xlsx with the wrong extension
-			return openXLSX(path, opts)
-		}
-		return nil, &InputError{Path: path, Err: fmt.Errorf("%s is an old binary Excel/WPS file; open it and save as .xlsx (or CSV)", filepath.Base(path))}
 	case ".xlsx", ".xlsm":
-		if isOLE {
-			return nil, &InputError{Path: path, Err: fmt.Errorf("%s is encrypted or an old .xls renamed to %s: remove the password / save as .xlsx", filepath.Base(path), ext)}
-		}
 		if len(head) == 0 {
 			return nil, &InputError{Path: path, Err: fmt.Errorf("file is empty")}
 		}
-		return openXLSX(path, opts)
-	case ".csv", ".tsv", ".txt":
-		if isZip {
-			return openXLSX(path, opts)
+		return openXLSX(path, opts) // reports what it is not
+	case ".xls", ".et":
+		if len(head) == 0 {
+			return nil, &InputError{Path: path, Err: fmt.Errorf("file is empty")}
 		}
-		if isOLE {
-			return nil, &InputError{Path: path, Err: fmt.Errorf("%s is a binary Excel/WPS file, not text; save it as .xlsx or CSV", filepath.Base(path))}
+		// Web systems often "export to Excel" as an HTML table or as
+		// tab-separated text under an .xls name.
+		if t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\ufeff")), " \t\r\n"); len(t) > 0 && t[0] == '<' {
+			return nil, &InputError{Path: path, Err: fmt.Errorf("%s is a web page (HTML) saved under an Excel name, not a workbook; open it in Excel/WPS and save it as .xlsx", filepath.Base(path))}
 		}
-		return openCSV(path, opts)
-	}
-	switch {
-	case isZip:
-		return openXLSX(path, opts)
-	case isOLE:
-		return nil, &InputError{Path: path, Err: fmt.Errorf("%s is an old binary Excel/WPS file (or an encrypted .xlsx); save it as .xlsx (or CSV)", filepath.Base(path))}
 	}
 	return openCSV(path, opts)
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // ErrNoScanner is returned by OpenPhoneScanner for formats it does not speed up
-// (CSV/TSV/TXT): skipping there is fast already, so use Open.
+// (CSV/TSV/TXT, XLS): skipping there is fast already, so use Open.
 var ErrNoScanner = errors.New("no fast phone scanner for this format; read it with Open")
 
 // PhoneScanner yields, in file order, the data rows of an XLSX sheet from a
@@ -44,9 +44,9 @@ type PhoneScanner interface {
 // it) Next returns that row's Index and Line with an error wrapping
 // ErrOutIDFormatted, and the caller must read from that row on through Open.
 //
-// For CSV/TSV/TXT layouts it returns ErrNoScanner.
+// For CSV/TSV/TXT and XLS layouts it returns ErrNoScanner.
 func OpenPhoneScanner(l Layout, from int64) (PhoneScanner, error) {
-	if l.Sheet == "" {
+	if l.Sheet == "" || l.XLS {
 		return nil, ErrNoScanner
 	}
 	if l.FirstLine < 1 {

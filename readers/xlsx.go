@@ -131,28 +131,43 @@ func openXLSX(p string, opts Options) (Source, error) {
 // first sheet usually holds lookup lists, not the data.
 func pickSheet(f *excelize.File, want string) (string, error) {
 	list := f.GetSheetList()
+	visible := make([]bool, len(list))
+	for i, s := range list {
+		v, err := f.GetSheetVisible(s)
+		visible[i] = err == nil && v
+	}
+	i, err := chooseSheet(list, visible, want)
+	if err != nil {
+		return "", err
+	}
+	return list[i], nil
+}
+
+// chooseSheet picks among a workbook's sheet names: want by exact name, then
+// case-insensitively and trimmed; "" picks the first visible sheet.
+func chooseSheet(list []string, visible []bool, want string) (int, error) {
 	if len(list) == 0 {
-		return "", errors.New("the workbook has no worksheets")
+		return 0, errors.New("the workbook has no worksheets")
 	}
 	if want != "" {
-		for _, s := range list {
+		for i, s := range list {
 			if s == want {
-				return s, nil
+				return i, nil
 			}
 		}
-		for _, s := range list {
+		for i, s := range list {
 			if strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(want)) {
-				return s, nil
+				return i, nil
 			}
 		}
-		return "", fmt.Errorf("no sheet %q; the workbook has: %s", want, strings.Join(list, ", "))
+		return 0, fmt.Errorf("no sheet %q; the workbook has: %s", want, strings.Join(list, ", "))
 	}
-	for _, s := range list {
-		if visible, err := f.GetSheetVisible(s); err == nil && visible {
-			return s, nil
+	for i := range list {
+		if visible[i] {
+			return i, nil
 		}
 	}
-	return "", fmt.Errorf("every sheet is hidden; pass --sheet (sheets: %s)", strings.Join(list, ", "))
+	return 0, fmt.Errorf("every sheet is hidden; pass --sheet (sheets: %s)", strings.Join(list, ", "))
 }
 
 // start runs the two iterators on their own goroutines: XML decoding is the

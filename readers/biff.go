@@ -1,0 +1,596 @@
+package readers
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"unicode/utf16"
+
+	"github.com/richardlehane/mscfb"
+)
+
+// A BIFF8 decoder for what this tool needs of an .xls: sheet names and
+// visibility, the shared strings, number formats, and the cell values of one
+// sheet (numbers, RK numbers, strings, booleans, errors, formula results). The
+// compound-file container is read with mscfb (Apache-2.0, already here through
+// excelize), which checks its directory, DIFAT and mini-stream chains for
+// cycles; the Workbook stream's read is bounded by its size. Every record is
+// bounds-checked; a password-protected workbook (FILEPASS) is refused rather
+// than read as garbage. References: [MS-XLS] 2.4 (records) and 2.5.293
+// (XLUnicodeRichExtendedString, split across CONTINUE records).
+
+// Errors the .xls path reports; openXLS wraps them into an *InputError.
+var (
+	errXLSEncrypted = errors.New("the workbook is password-protected (encrypted); open it in Excel/WPS, remove the password (Excel: File > Info > Protect Workbook > Encrypt with Password; WPS: 文件 > 文档加密 > 密码加密), save it again and rerun")
+	errXLSDamaged   = errors.New("damaged or truncated binary Excel/WPS workbook; open it in Excel/WPS and save it again (as .xlsx if possible)")
+)
+
+// BIFF record types used here.
+const (
+	biffFormula    = 0x0006
+	biffEOF        = 0x000A
+	biffDateMode   = 0x0022
+	biffFilePass   = 0x002F
+	biffBoundSheet = 0x0085
+	biffXF         = 0x00E0
+	biffRK         = 0x027E
+	biffMulRK      = 0x00BD
+	biffString     = 0x0207
+	biffArray      = 0x0221
+	biffTable      = 0x0236
+	biffShrFmla    = 0x04BC
+	biffBOF        = 0x0809
+	biffSST        = 0x00FC
+	biffContinue   = 0x003C
+	biffFormat     = 0x041E
+	biffNumber     = 0x0203
+	biffLabel      = 0x0204
+	biffRString    = 0x00D6
+	biffLabelSST   = 0x00FD
+	biffBoolErr    = 0x0205
+
+	biff8Version = 0x0600
+)
+
+// cfbWorkbook returns the Workbook stream of a compound file, or an error
+// saying what the file is instead.
+func cfbWorkbook(data []byte) (stream []byte, err error) {
+	// mscfb sizes its tables from header counts before checking them against
+	// the file (found by FuzzOpenXLS: a huge FAT count panics in makeslice, a
+	// merely large one would allocate gigabytes), so the counts are checked
+	// here first, and a panic left in it is recovered.
+	if len(data) < 512 {
+		return nil, fmt.Errorf("%w (%d bytes, shorter than a compound file header)", errXLSDamaged, len(data))
+	}
+	shift := binary.LittleEndian.Uint16(data[30:])
+	if shift != 9 && shift != 12 {
+		return nil, fmt.Errorf("%w (container: sector shift %d)", errXLSDamaged, shift)
+	}
+	sectors := uint64(len(data)) >> shift
+	for _, at := range []int{44, 64, 72} { // FAT, mini FAT and DIFAT sector counts
+		if n := uint64(binary.LittleEndian.Uint32(data[at:])); n > sectors {
+			return nil, fmt.Errorf("%w (container: %d sectors claimed in a %d-byte file)", errXLSDamaged, n, len(data))
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			stream, err = nil, fmt.Errorf("%w (container: %v)", errXLSDamaged, p)
+		}
+	}()
+	r, err := mscfb.New(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w (container: %v)", errXLSDamaged, err)
+	}
+	var book, oldBook *mscfb.File
+	for _, f := range r.File {
+		if len(f.Path) != 0 { // only streams at the top level count
+			continue
+		}
+		switch f.Name {
+		case "EncryptionInfo", "EncryptedPackage":
+			// An .xlsx with a password is stored as an encrypted package
+			// inside a compound file.
+			return nil, errXLSEncrypted
+		case "Workbook":
+			book = f
+		case "Book":
+			oldBook = f
+		}
+	}
+	if book == nil {
+		if oldBook != nil {
+			return nil, errors.New("this is an Excel 5.0/95 workbook, which is not supported; open it in Excel/WPS and save it as .xlsx")
+		}
+		return nil, errors.New("a binary Office file without a workbook in it (a Word or PowerPoint file?); save the spreadsheet as .xlsx or .xls")
+	}
+	// A stream cannot be larger than the file holding it; a damaged size would
+	// otherwise make us read far past the data.
+	if book.Size <= 0 || book.Size > int64(len(data)) {
+		return nil, fmt.Errorf("%w (workbook stream of %d bytes in a %d-byte file)", errXLSDamaged, book.Size, len(data))
+	}
+	stream = make([]byte, book.Size)
+	if _, err := io.ReadFull(book, stream); err != nil {
+		return nil, fmt.Errorf("%w (workbook stream: %v)", errXLSDamaged, err)
+	}
+	return stream, nil
+}
+
+// biffSheet is one BOUNDSHEET record.
+type biffSheet struct {
+	name   string
+	offset int  // of the sheet's BOF in the Workbook stream
+	hidden bool // hidden or very hidden
+	kind   byte // 0 worksheet, 1 macro sheet, 2 chart, 6 VB module
+}
+
+// biffBook is what the globals substream says about the workbook.
+type biffBook struct {
+	sheets   []biffSheet
+	date1904 bool
+	xfFormat []uint16       // XF index → number format index (ifmt)
+	formats  map[int]string // ifmt → format code, for the formats the file defines
+	sst      []string       // the shared strings
+}
+
+// biffRecords walks the records of stream from off: it calls fn with each
+// record's type and data until fn returns false or the substream ends (the EOF
+// matching the first BOF). Every record must lie inside the stream.
+func biffRecords(stream []byte, off int, fn func(typ int, data []byte) bool) error {
+	depth := 0
+	for {
+		if off < 0 || off+4 > len(stream) {
+			return fmt.Errorf("%w (record stream ends at byte %d without an EOF record)", errXLSDamaged, off)
+		}
+		typ := int(binary.LittleEndian.Uint16(stream[off:]))
+		n := int(binary.LittleEndian.Uint16(stream[off+2:]))
+		if off+4+n > len(stream) {
+			return fmt.Errorf("%w (record %#04x at byte %d runs past the end)", errXLSDamaged, typ, off)
+		}
+		data := stream[off+4 : off+4+n]
+		off += 4 + n
+		switch typ {
+		case biffBOF:
+			depth++
+		case biffEOF:
+			depth--
+		}
+		if !fn(typ, data) || depth <= 0 {
+			return nil
+		}
+	}
+}
+
+// scanBIFF reads the globals substream of a BIFF8 Workbook stream and checks
+// that every sheet substream is whole.
+func scanBIFF(stream []byte) (*biffBook, error) {
+	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
+		return nil, fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
+	}
+	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
+		return nil, fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
+	}
+	b := &biffBook{formats: map[int]string{}}
+	var encrypted bool
+	var bad string
+	var sst [][]byte // the SST record's data, then its CONTINUE records'
+	inSST := false
+	err := biffRecords(stream, 0, func(typ int, data []byte) bool {
+		if typ == biffContinue {
+			if inSST {
+				sst = append(sst, data)
+			}
+			return true
+		}
+		inSST = false
+		switch typ {
+		case biffFilePass:
+			encrypted = true
+			return false
+		case biffXF:
+			if len(data) < 4 {
+				bad = "XF"
+				return false
+			}
+			b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
+		case biffFormat:
+			if len(data) < 5 {
+				bad = "FORMAT"
+				return false
+			}
+			code, ok := xlString(data[2:])
+			if !ok {
+				bad = "FORMAT"
+				return false
+			}
+			b.formats[int(binary.LittleEndian.Uint16(data))] = code
+		case biffSST:
+			if sst != nil || len(data) < 8 {
+				bad = "SST"
+				return false
+			}
+			sst, inSST = [][]byte{data}, true
+		case biffDateMode:
+			if len(data) < 2 {
+				bad = "DATEMODE"
+				return false
+			}
+			b.date1904 = binary.LittleEndian.Uint16(data) == 1
+		case biffBoundSheet:
+			if len(data) < 8 {
+				bad = "BOUNDSHEET"
+				return false
+			}
+			s := biffSheet{
+				offset: int(binary.LittleEndian.Uint32(data)),
+				hidden: data[4]&0x03 != 0,
+				kind:   data[5],
+			}
+			var ok bool
+			if s.name, ok = shortXLString(data[6:]); !ok {
+				bad = "BOUNDSHEET"
+				return false
+			}
+			b.sheets = append(b.sheets, s)
+		}
+		return true
+	})
+	switch {
+	case encrypted:
+		return nil, errXLSEncrypted
+	case err != nil:
+		return nil, err
+	case bad != "":
+		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, bad)
+	case len(b.sheets) == 0:
+		return nil, errors.New("the workbook has no worksheets")
+	}
+	if sst != nil {
+		if b.sst, err = readSST(sst); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range b.sheets {
+		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
+			return nil, fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
+		}
+		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
+			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
+		}
+	}
+	return b, nil
+}
+
+// continued reads data that runs on from a record into its CONTINUE records.
+type continued struct {
+	frags [][]byte
+	cur   []byte
+}
+
+func (c *continued) next() bool {
+	if len(c.frags) == 0 {
+		return false
+	}
+	c.cur, c.frags = c.frags[0], c.frags[1:]
+	return true
+}
+
+// take returns n bytes of structure data, which may straddle records.
+func (c *continued) take(n int) ([]byte, bool) {
+	if n <= len(c.cur) {
+		b := c.cur[:n]
+		c.cur = c.cur[n:]
+		return b, true
+	}
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		if len(c.cur) == 0 && !c.next() {
+			return nil, false
+		}
+		k := min(n-len(out), len(c.cur))
+		out = append(out, c.cur[:k]...)
+		c.cur = c.cur[k:]
+	}
+	return out, true
+}
+
+// chars reads n characters. Where they are split across records, the next
+// record starts with a fresh option byte: the rest may switch between one and
+// two bytes a character (what a CJK string with ASCII in it often does).
+func (c *continued) chars(n int, wide bool) (string, bool) {
+	u := make([]uint16, 0, n)
+	for len(u) < n {
+		if len(c.cur) == 0 {
+			if !c.next() || len(c.cur) == 0 {
+				return "", false
+			}
+			wide = c.cur[0]&1 != 0
+			c.cur = c.cur[1:]
+			continue
+		}
+		if wide {
+			if len(c.cur) < 2 {
+				return "", false
+			}
+			u = append(u, binary.LittleEndian.Uint16(c.cur))
+			c.cur = c.cur[2:]
+		} else {
+			u = append(u, uint16(c.cur[0]))
+			c.cur = c.cur[1:]
+		}
+	}
+	return string(utf16.Decode(u)), true
+}
+
+// readSST decodes the shared-string table: cstTotal, cstUnique, then cstUnique
+// XLUnicodeRichExtendedStrings (with rich-text runs and phonetic data, skipped).
+func readSST(frags [][]byte) ([]string, error) {
+	c := &continued{frags: frags}
+	c.next()
+	hdr, _ := c.take(8)
+	n := int(binary.LittleEndian.Uint32(hdr[4:]))
+	bad := func(i int) error {
+		return fmt.Errorf("%w (shared string %d of %d cannot be read)", errXLSDamaged, i+1, n)
+	}
+	// Each string takes 3 bytes at least: a count past that is damage, and
+	// must not size an allocation.
+	total := 0
+	for _, f := range frags {
+		total += len(f)
+	}
+	if n > total/3 {
+		return nil, bad(0)
+	}
+	out := make([]string, 0, n)
+	for i := range n {
+		if len(c.cur) == 0 && !c.next() { // a string may start a CONTINUE record
+			return nil, bad(i)
+		}
+		h, ok := c.take(3)
+		if !ok {
+			return nil, bad(i)
+		}
+		cch, flags := int(binary.LittleEndian.Uint16(h)), h[2]
+		runs, ext := 0, 0
+		if flags&0x08 != 0 {
+			b, ok := c.take(2)
+			if !ok {
+				return nil, bad(i)
+			}
+			runs = int(binary.LittleEndian.Uint16(b))
+		}
+		if flags&0x04 != 0 {
+			b, ok := c.take(4)
+			if !ok {
+				return nil, bad(i)
+			}
+			ext = int(binary.LittleEndian.Uint32(b))
+		}
+		s, ok := c.chars(cch, flags&0x01 != 0)
+		if !ok {
+			return nil, bad(i)
+		}
+		if ext > total || runs > total {
+			return nil, bad(i)
+		}
+		if _, ok := c.take(4*runs + ext); !ok {
+			return nil, bad(i)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// xlString decodes an XLUnicodeString inside one record: a 2-byte length, an
+// option byte (bit 0: two bytes a character) and the characters.
+func xlString(b []byte) (string, bool) {
+	if len(b) < 3 {
+		return "", false
+	}
+	return xlChars(b[3:], int(binary.LittleEndian.Uint16(b)), b[2]&1 != 0)
+}
+
+// shortXLString decodes a ShortXLUnicodeString: a 1-byte length, an option
+// byte and the characters.
+func shortXLString(b []byte) (string, bool) {
+	if len(b) < 2 {
+		return "", false
+	}
+	return xlChars(b[2:], int(b[0]), b[1]&1 != 0)
+}
+
+func xlChars(b []byte, n int, wide bool) (string, bool) {
+	c := &continued{cur: b}
+	return c.chars(n, wide)
+}
+
+// biffValue is one cell's value.
+type biffValue struct {
+	kind byte // 0 empty, 'n' number, 's' string, 'b' boolean, 'e' error
+	xf   uint16
+	num  float64
+	str  string
+}
+
+// biffRows holds a sheet's cells by 0-based row and column.
+type biffRows [][]biffValue
+
+func (r *biffRows) set(row, col int, v biffValue) {
+	for len(*r) <= row {
+		*r = append(*r, nil)
+	}
+	cells := (*r)[row]
+	for len(cells) <= col {
+		cells = append(cells, biffValue{})
+	}
+	cells[col] = v
+	(*r)[row] = cells
+}
+
+// biffMaxCols is BIFF8's column limit (A..IV). The column field is 16 bits; a
+// larger value is damage, and must not widen a row to 65,536 cells.
+const biffMaxCols = 256
+
+// readSheet decodes the cells of the sheet substream at off. Rows are 16-bit
+// (at most 65,536) and columns are checked against biffMaxCols, so a damaged
+// record cannot make the table huge.
+func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
+	var rows biffRows
+	pending := false // a string formula at (prow, pcol) waits for its STRING record
+	var prow, pcol int
+	var bad error
+	cell := func(data []byte, n int) (row, col int, xf uint16, ok bool) {
+		if len(data) < n {
+			bad = fmt.Errorf("%w (a cell record is too short)", errXLSDamaged)
+			return 0, 0, 0, false
+		}
+		row, col = int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:]))
+		if col >= biffMaxCols {
+			bad = fmt.Errorf("%w (a cell in column %d; the format has %d)", errXLSDamaged, col+1, biffMaxCols)
+			return 0, 0, 0, false
+		}
+		return row, col, binary.LittleEndian.Uint16(data[4:]), true
+	}
+	err := biffRecords(stream, off, func(typ int, data []byte) bool {
+		if typ != biffString && typ != biffShrFmla && typ != biffArray && typ != biffTable && typ != biffContinue {
+			pending = false
+		}
+		switch typ {
+		case biffNumber:
+			r, c, xf, ok := cell(data, 14)
+			if !ok {
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: math.Float64frombits(binary.LittleEndian.Uint64(data[6:]))})
+		case biffRK:
+			r, c, xf, ok := cell(data, 10)
+			if !ok {
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: rkNumber(binary.LittleEndian.Uint32(data[6:]))})
+		case biffMulRK:
+			r, c, _, ok := cell(data, 6)
+			if !ok {
+				return false
+			}
+			for p := 4; p+6 <= len(data)-2 && c < biffMaxCols; p += 6 {
+				rows.set(r, c, biffValue{kind: 'n', xf: binary.LittleEndian.Uint16(data[p:]), num: rkNumber(binary.LittleEndian.Uint32(data[p+2:]))})
+				c++
+			}
+		case biffLabelSST:
+			r, c, xf, ok := cell(data, 10)
+			if !ok {
+				return false
+			}
+			i := int(binary.LittleEndian.Uint32(data[6:]))
+			if i >= len(b.sst) {
+				bad = fmt.Errorf("%w (cell refers to shared string %d of %d)", errXLSDamaged, i+1, len(b.sst))
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 's', xf: xf, str: b.sst[i]})
+		case biffLabel, biffRString:
+			r, c, xf, ok := cell(data, 9)
+			if !ok {
+				return false
+			}
+			s, ok := xlString(data[6:])
+			if !ok {
+				bad = fmt.Errorf("%w (a text cell is cut short)", errXLSDamaged)
+				return false
+			}
+			rows.set(r, c, biffValue{kind: 's', xf: xf, str: s})
+		case biffBoolErr:
+			r, c, xf, ok := cell(data, 8)
+			if !ok {
+				return false
+			}
+			v := biffValue{kind: 'b', xf: xf, num: float64(data[6])}
+			if data[7] != 0 {
+				v = biffValue{kind: 'e', xf: xf, str: biffErrorText(data[6])}
+			}
+			rows.set(r, c, v)
+		case biffFormula:
+			r, c, xf, ok := cell(data, 14)
+			if !ok {
+				return false
+			}
+			v := biffValue{xf: xf}
+			res := data[6:14]
+			if res[6] == 0xFF && res[7] == 0xFF {
+				switch res[0] {
+				case 0: // a string, in the STRING record that follows
+					v.kind = 's'
+					pending, prow, pcol = true, r, c
+				case 1:
+					v.kind, v.num = 'b', float64(res[2])
+				case 2:
+					v.kind, v.str = 'e', biffErrorText(res[2])
+				case 3: // the empty string
+				default:
+					return true
+				}
+			} else {
+				v.kind, v.num = 'n', math.Float64frombits(binary.LittleEndian.Uint64(res))
+			}
+			rows.set(r, c, v)
+		case biffString:
+			if pending && len(data) >= 3 {
+				n := int(binary.LittleEndian.Uint16(data))
+				wide := data[2]&1 != 0
+				s, ok := xlChars(data[3:], n, wide)
+				if !ok { // continued in a CONTINUE record: keep what is here
+					if wide {
+						n = (len(data) - 3) / 2
+					} else {
+						n = len(data) - 3
+					}
+					s, _ = xlChars(data[3:], n, wide)
+				}
+				rows[prow][pcol].str = s
+			}
+			pending = false
+		}
+		return true
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	return rows, err
+}
+
+// rkNumber decodes an RK value: a 30-bit signed integer or the top 30 bits of
+// a double, either possibly divided by 100.
+func rkNumber(v uint32) float64 {
+	var n float64
+	if v&0x02 != 0 {
+		n = float64(int32(v) >> 2)
+	} else {
+		n = math.Float64frombits(uint64(v&0xFFFFFFFC) << 32)
+	}
+	if v&0x01 != 0 {
+		n /= 100
+	}
+	return n
+}
+
+func biffErrorText(code byte) string {
+	switch code {
+	case 0x00:
+		return "#NULL!"
+	case 0x07:
+		return "#DIV/0!"
+	case 0x0F:
+		return "#VALUE!"
+	case 0x17:
+		return "#REF!"
+	case 0x1D:
+		return "#NAME?"
+	case 0x24:
+		return "#NUM!"
+	case 0x2A:
+		return "#N/A"
+	}
+	return "#ERROR!"
+}
