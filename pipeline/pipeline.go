@@ -544,7 +544,7 @@ func (r *runner) fromStore(it *item) bool {
 	r.stats.fromStore.Add(1)
 	it.res.EncryptedNumber, it.res.ExpireTime, it.res.RequestID = a.EncryptedNumber, a.ExpireTime, a.RequestID
 	it.res.Code, it.res.Attempts, it.res.Retryable, it.res.Source = CodeOK, 0, false, SourceCache
-	it.res.Message = "OK (from the result store, received " + a.Fetched.In(beijing).Format(expireLayout) + "; not called again)"
+	it.res.Message = "OK (from the result store, received " + a.Fetched.In(beijing).Format(expireLayout) + " Beijing time; not called again)"
 	it.done = true
 	if r.cfg.Dedupe {
 		r.mu.Lock()

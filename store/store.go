@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,9 @@ const SchemaVersion = 1
 
 // ErrNewerSchema: the store was written by a newer dytnsbatch.
 var ErrNewerSchema = errors.New("written by a newer dytnsbatch")
+
+// ErrNoStore: Options.MustExist was set and there is no store yet.
+var ErrNoStore = errors.New("no result store yet")
 
 // Answer is one stored OK answer.
 type Answer struct {
@@ -88,8 +92,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Sweep removes expired entries in the background for at most this long; 0 = none.
 	Sweep time.Duration
-	Logf  func(format string, args ...any)
-	Now   func() time.Time // nil = time.Now
+	// MustExist opens only an embedded store that is already there (ErrNoStore
+	// otherwise): --dry-run looks, it does not create.
+	MustExist bool
+	Logf      func(format string, args ...any)
+	Now       func() time.Time // nil = time.Now
 }
 
 // Store is an open store. Its methods are safe for concurrent use; a nil *Store
@@ -135,6 +142,11 @@ func Open(opts Options) (*Store, error) {
 				return nil, err
 			}
 		}
+		if opts.MustExist {
+			if db, _ := Files(dir, id); !fileExists(db) {
+				return nil, ErrNoStore
+			}
+		}
 		b, secret, err = openBolt(dir, id, opts.LockTimeout)
 	}
 	if err != nil {
@@ -148,6 +160,11 @@ func Open(opts Options) (*Store, error) {
 		go s.sweeper(opts.Sweep)
 	}
 	return s, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // StoreID names a store after its identity: 32 hex digits of a SHA-256, so the
