@@ -43,6 +43,14 @@ func RedactURL(loc string) string {
 	return u.String()
 }
 
+// go-redis logs dial failures itself, once per attempt; the store says once why it
+// stopped, and that is enough.
+func init() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 func redisClient(loc string) (*redis.Client, error) {
 	opt, err := redis.ParseURL(loc)
 	if err != nil {
@@ -52,6 +60,7 @@ func redisClient(loc string) (*redis.Client, error) {
 	opt.ReadTimeout = redisOpTimeout
 	opt.WriteTimeout = redisOpTimeout
 	opt.MaxRetries = 0 // a failed command turns the store off; retrying only delays the run
+	opt.DialerRetries = 1
 	opt.PoolSize = 8
 	return redis.NewClient(opt), nil
 }
