@@ -66,7 +66,7 @@ func openBolt(dir, id string, lockTimeout time.Duration) (*boltBackend, []byte, 
 
 func openBoltFile(path string, lockTimeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
 	err = guard(func() error {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -181,6 +181,23 @@ func (b *boltBackend) get(k Key) (v []byte, err error) {
 		return nil
 	})
 	return v, err
+}
+
+// eachKey: the bbolt file is locked for this process, so the keys it holds at open
+// and the ones this process adds are all there is.
+func (b *boltBackend) eachKey(f func(k []byte)) (bool, error) {
+	err := b.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketEntries)
+		if bk == nil {
+			return nil
+		}
+		c := bk.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			f(append([]byte(nil), k...))
+		}
+		return nil
+	})
+	return true, err
 }
 
 func (b *boltBackend) put(batch []record) error {

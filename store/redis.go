@@ -133,6 +133,9 @@ func (b *redisBackend) get(k Key) ([]byte, error) {
 	return v, err
 }
 
+// eachKey declines: other processes may fill a shared store during the run.
+func (b *redisBackend) eachKey(func([]byte)) (bool, error) { return false, nil }
+
 func (b *redisBackend) put(batch []record) error {
 	ctx, cancel := opCtx()
 	defer cancel()
