@@ -12,6 +12,8 @@ import (
 	"dytnsbatch/dytns"
 	"dytnsbatch/pipeline"
 	"dytnsbatch/readers"
+	"dytnsbatch/sandbox"
+	"dytnsbatch/store"
 )
 
 // dryRunReport is what --dry-run finds: everything a run would do, short of calling.
@@ -20,8 +22,10 @@ type dryRunReport struct {
 	InputDetail   string           `json:"input_detail"`
 	Rows          int64            `json:"rows"`
 	Sendable      int64            `json:"rows_sendable"`
-	BillableCalls int64            `json:"billable_calls"` // distinct numbers with dedupe on
-	Rejected      map[string]int64 `json:"rejected"`       // rows per local Code
+	BillableCalls int64            `json:"billable_calls"` // distinct numbers with dedupe on, less what the store answers
+	FromStore     int64            `json:"calls_answered_by_store"`
+	Store         string           `json:"store"`    // where it looked; "off" or "unavailable"
+	Rejected      map[string]int64 `json:"rejected"` // rows per local Code
 	Examples      []rejectedRow    `json:"rejected_examples"`
 	EstimatedSec  float64          `json:"estimated_seconds"`
 	QPS           int              `json:"qps"`
@@ -42,7 +46,22 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	rep := dryRunReport{Input: o.input, InputDetail: src.Describe(), Rejected: map[string]int64{}, QPS: o.qps}
+	rep := dryRunReport{Input: o.input, InputDetail: src.Describe(), Rejected: map[string]int64{}, QPS: o.qps, Store: "off"}
+	results := dryRunStore(o, logTo(stderr))
+	defer results.Close()
+	if results != nil {
+		rep.Store = results.Describe()
+	} else if !o.noCache {
+		rep.Store = "none (no store yet for this account, or it could not be opened)"
+	}
+	// fromStore counts a call the store would answer; with no store it answers nothing.
+	fromStore := func(num string) bool {
+		if _, ok := results.Lookup(num); ok {
+			rep.FromStore++
+			return true
+		}
+		return false
+	}
 	seen := make(map[uint64]struct{})
 	for {
 		row, err := src.Next()
@@ -63,13 +82,17 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 		}
 		rep.Sendable++
 		if o.noDedupe {
-			rep.BillableCalls++
+			if !fromStore(num) {
+				rep.BillableCalls++
+			}
 			continue
 		}
 		n, _ := strconv.ParseUint(num, 10, 64)
 		if _, dup := seen[n]; !dup {
 			seen[n] = struct{}{}
-			rep.BillableCalls++
+			if !fromStore(num) {
+				rep.BillableCalls++
+			}
 		}
 	}
 	if o.qps > 0 {
@@ -85,6 +108,29 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 	return nil
 }
 
+// dryRunStore opens the store a run would use, without sweeping it. The store is
+// per account, so it needs the credentials' AccessKeyId; without credentials the
+// dry run says so and counts no store answers.
+func dryRunStore(o *encryptOptions, logf func(string, ...any)) *store.Store {
+	if o.noCache {
+		return nil
+	}
+	if o.sandbox {
+		code := o.authCode
+		if code == "" {
+			code = sandbox.DefaultAuthCode
+		}
+		return openStore(o, sandbox.DefaultAccessKeyID, code, "sandbox", false, logf)
+	}
+	client, err := dytns.New(dytns.Config{Endpoint: o.endpoint, Region: o.region, AuthCode: o.authCode, Profile: o.profile})
+	if err != nil {
+		logf("result store not consulted (it is kept per account): %v", err)
+		return nil
+	}
+	defer client.Close()
+	return openStore(o, client.AccountID(), o.authCode, o.endpoint, false, logf)
+}
+
 func where(row readers.Row) string {
 	if row.Sheet != "" {
 		return fmt.Sprintf("sheet %s row %d", row.Sheet, row.Line)
@@ -96,7 +142,8 @@ func printDryRun(r dryRunReport, w io.Writer) {
 	fmt.Fprintf(w, "dytnsbatch: dry run, nothing was called\n")
 	fmt.Fprintf(w, "  input      %s\n", r.InputDetail)
 	fmt.Fprintf(w, "  rows       %d (%d can be sent)\n", r.Rows, r.Sendable)
-	fmt.Fprintf(w, "  calls      %d billable (%d saved by dedupe)\n", r.BillableCalls, r.Sendable-r.BillableCalls)
+	fmt.Fprintf(w, "  calls      %d billable (%d saved by dedupe, %d answered by the result store)\n", r.BillableCalls, r.Sendable-r.BillableCalls-r.FromStore, r.FromStore)
+	fmt.Fprintf(w, "  store      %s\n", r.Store)
 	codes := make([]string, 0, len(r.Rejected))
 	for c := range r.Rejected {
 		codes = append(codes, c)

@@ -22,6 +22,7 @@ import (
 	"dytnsbatch/pipeline/pacer"
 	"dytnsbatch/readers"
 	"dytnsbatch/sandbox"
+	"dytnsbatch/store"
 	"dytnsbatch/writers"
 )
 
@@ -54,6 +55,9 @@ type encryptOptions struct {
 	delimiterRune                 rune
 	sandboxLatency, sandboxJitter time.Duration
 	sandboxQPS                    int
+	cache                         string
+	noCache, cacheRefresh         bool
+	minValidity                   time.Duration
 }
 
 const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}"
@@ -90,6 +94,10 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit)")
 	fs.StringVar(&o.outputEncoding, "output-encoding", "utf-8", "CSV output encoding: utf-8 or gb18030")
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "on a finished job, call again only the rows whose final failure was retryable (throttling, 5xx, timeouts)")
+	fs.StringVar(&o.cache, "cache", "", "result store `LOCATION`: a directory for the embedded store, or redis://[user:pass@]host:port/db (rediss:// for TLS) to share one (default: the user cache directory's dytnsbatch/)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "use no result store: call every number (dedupe within the job still applies)")
+	fs.DurationVar(&o.minValidity, "min-validity", 24*time.Hour, "use a stored answer only if its 140 number stays valid at least `D` after now; otherwise call again")
+	fs.BoolVar(&o.cacheRefresh, "cache-refresh", false, "ignore stored answers (call every number) but store the fresh ones")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read, detect and validate everything, call nothing, and report what a run would do")
 	// Sandbox tuning for demonstrations and benchmarks of --sandbox.
 	fs.DurationVar(&o.sandboxLatency, "sandbox-latency", 0, "with --sandbox: the sandbox's base latency")
@@ -159,6 +167,12 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	}
 	if o.retryFailed && (o.noCheckpoint || o.restart) {
 		return nil, usageErr("--retry-failed works from the checkpoint of a finished job: it cannot go with --no-checkpoint or --restart")
+	}
+	if o.minValidity < 0 {
+		return nil, usageErr("--min-validity must be 0 or more")
+	}
+	if o.noCache && (o.cache != "" || o.cacheRefresh) {
+		return nil, usageErr("--no-cache turns the result store off: it cannot go with --cache or --cache-refresh")
 	}
 	if o.output == "" {
 		o.output = defaultOutput(o.input)
@@ -377,6 +391,13 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	if ep.sandbox == nil {
 		logf("credentials: %s", client.CredentialSource())
 	}
+	results := openStore(o, client.AccountID(), ep.cfg.AuthCode, ep.label, true, logf)
+	storeClosed := false
+	defer func() {
+		if !storeClosed {
+			_ = results.Close()
+		}
+	}()
 
 	stats := pipeline.NewStats()
 	// Newlines estimate the rows of a text file only; a workbook (XLSX or XLS,
@@ -499,9 +520,17 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	if ep.sandbox != nil {
 		cfg.Note = "[SANDBOX number, not real]"
 	}
+	if results != nil { // a nil *store.Store must not become a non-nil ResultStore
+		cfg.Store = results
+	}
 	outcome := pipeline.Run(ctx, cfg)
 	stopProgress()
 	snap := stats.Snapshot()
+	// Write the store's queued answers before anything can stop this function.
+	storeClosed = true
+	if err := results.Close(); err != nil {
+		logf("result store %s: closing failed: %v", results.Describe(), err)
+	}
 
 	if record != nil {
 		meta := record.Meta()
@@ -523,6 +552,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	}
 
 	rep := buildReport(o, src, ep, outcome, snap)
+	rep.setStore(o, results)
 	if outcome.Stop == pipeline.Completed {
 		if err := sink.Close(rep.writerSummary()); err != nil {
 			return usageErr("write output: %w", err)
@@ -536,6 +566,36 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		}
 	}
 	return outcomeError(o, outcome, snap)
+}
+
+// openStore opens the result store for this account, AuthCode and endpoint, or
+// returns nil (no store) after saying why: a store must never stop a run. Not for a
+// run (--dry-run): it neither sweeps nor creates a store.
+func openStore(o *encryptOptions, account, authCode, endpoint string, run bool, logf func(string, ...any)) *store.Store {
+	if o.noCache {
+		return nil
+	}
+	opts := store.Options{
+		Location:    o.cache,
+		Identity:    account + "\x00" + authCode + "\x00" + endpoint,
+		MinValidity: o.minValidity,
+		Refresh:     o.cacheRefresh,
+		Logf:        logf,
+	}
+	if run {
+		opts.Sweep = 2 * time.Second
+	} else {
+		opts.MustExist = true
+	}
+	st, err := store.Open(opts)
+	if errors.Is(err, store.ErrNoStore) {
+		return nil
+	}
+	if err != nil {
+		logf("result store not used: %v; every number is called as usual", err)
+		return nil
+	}
+	return st
 }
 
 func isXLSX(path string) bool {

@@ -146,7 +146,7 @@ var sampleExpect = []struct {
 	{"OK", "15888889999"},
 }
 
-var resultHeader = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "Message", "RequestId", "Attempts"}
+var resultHeader = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "Message", "RequestId", "Attempts", "Source"}
 
 // checkSampleRows checks an output made from samples/customers.*: input cells
 // unchanged and in order, then the right result for every row.

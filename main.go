@@ -38,6 +38,7 @@ var commands = []command{
 	{"encrypt", "convert the phone numbers of a CSV/XLSX/XLS file into 140 numbers", runEncrypt},
 	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
 	{"status", "show the progress recorded in a job's checkpoint", runStatus},
+	{"cache", "inspect or clean the result store (stats, path, purge)", runCache},
 }
 
 func main() {

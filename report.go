@@ -12,6 +12,7 @@ import (
 	"dytnsbatch/checkpoint"
 	"dytnsbatch/pipeline"
 	"dytnsbatch/readers"
+	"dytnsbatch/store"
 	"dytnsbatch/writers"
 )
 
@@ -30,6 +31,11 @@ type report struct {
 	Codes       map[string]int64  `json:"codes"`
 	Resumed     int64             `json:"rows_resumed"`
 	Duplicates  int64             `json:"rows_deduplicated"`
+	Store       string            `json:"store"`                 // where the result store is; "off" or "unavailable"
+	FromStore   int64             `json:"rows_from_store"`       // rows answered from the result store
+	CallsSaved  int64             `json:"calls_saved_by_store"`  // calls those rows did not need
+	StoreStale  int64             `json:"store_answers_renewed"` // stored answers too close to expiry, called again
+	StoreSaved  int64             `json:"store_answers_written"` // answers written to the store
 	Calls       int64             `json:"calls"`
 	Billed      int64             `json:"billed_calls"`
 	Throttled   int64             `json:"throttled_calls"`
@@ -68,6 +74,8 @@ func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out p
 		CallsPerSec: s.CallRate(),
 		Finished:    time.Now().UTC(),
 		codeOrder:   s.Codes,
+		FromStore:   s.FromStore,
+		CallsSaved:  s.FromStore, // each row from the store is a call not made
 	}
 	if ep.sandbox != nil {
 		r.Mode = "sandbox"
@@ -79,6 +87,19 @@ func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out p
 		r.Codes[c.Code] = c.Rows
 	}
 	return r
+}
+
+func (r *report) setStore(o *encryptOptions, st *store.Store) {
+	switch {
+	case o.noCache:
+		r.Store = "off"
+	case st == nil:
+		r.Store = "unavailable"
+	default:
+		r.Store = st.Describe()
+		c := st.Counts()
+		r.StoreStale, r.StoreSaved = c.Stale, c.Saved
+	}
 }
 
 func (r *report) print(w io.Writer) {
@@ -101,6 +122,13 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "    %-28s %d\n", c.Code, c.Rows)
 	}
 	fmt.Fprintf(w, "  calls     %d (billed %d, throttled %d, retries %d)\n", r.Calls, r.Billed, r.Throttled, r.Retries)
+	switch r.Store {
+	case "", "off":
+	case "unavailable":
+		fmt.Fprintf(w, "  store     not used (see the warning above)\n")
+	default:
+		fmt.Fprintf(w, "  store     %d rows answered from it (%d calls saved), %d stored answers renewed, %d written; %s\n", r.FromStore, r.CallsSaved, r.StoreStale, r.StoreSaved, r.Store)
+	}
 	fmt.Fprintf(w, "  rate      %.0f rows/s, %.0f calls/s\n", r.RowsPerSec, r.CallsPerSec)
 	if r.Checkpoint != "" {
 		fmt.Fprintf(w, "  checkpoint %s\n", r.Checkpoint)
@@ -131,6 +159,8 @@ func (r *report) writerSummary() *writers.Summary {
 			{Key: "Rows not OK", Value: strconv.FormatInt(r.RowsFailed, 10)},
 			{Key: "Rows resumed from checkpoint", Value: strconv.FormatInt(r.Resumed, 10)},
 			{Key: "Rows answered by dedupe", Value: strconv.FormatInt(r.Duplicates, 10)},
+			{Key: "Rows answered from the result store", Value: strconv.FormatInt(r.FromStore, 10)},
+			{Key: "Calls saved by the result store", Value: strconv.FormatInt(r.CallsSaved, 10)},
 			{Key: "API calls", Value: strconv.FormatInt(r.Calls, 10)},
 			{Key: "Billed calls", Value: strconv.FormatInt(r.Billed, 10)},
 			{Key: "Throttled calls", Value: strconv.FormatInt(r.Throttled, 10)},

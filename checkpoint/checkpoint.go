@@ -45,6 +45,9 @@ type Result struct {
 	RequestID       string
 	Attempts        int
 	Retryable       bool // the final failure was of a retryable kind (for --retry-failed)
+	// Source is how the row got its result: "call", "cache" (the result store),
+	// "dedupe" or "local" (a local Input.* code); "" in records written before it.
+	Source string
 }
 
 // Meta describes the job a checkpoint belongs to.

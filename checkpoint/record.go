@@ -57,6 +57,24 @@ func appendResultRecord(dst []byte, typ byte, r *Result) []byte {
 
 const flagRetryable = 1
 
+// The flags' bits 1-3 hold the row's Source (0 in records older than the Source
+// column: the reader derives it then). Strings keep the in-memory Result readable.
+const (
+	sourceShift = 1
+	sourceMask  = 7 << sourceShift
+)
+
+var sourceNames = []string{"", "call", "cache", "dedupe", "local"}
+
+func sourceBits(s string) byte {
+	for i, n := range sourceNames {
+		if n == s {
+			return byte(i) << sourceShift
+		}
+	}
+	return 0
+}
+
 // Result payload layout. Index and Code come first so the scanner can count an S
 // record without decoding (and allocating) the other strings.
 //
@@ -71,6 +89,7 @@ func appendResult(dst []byte, r *Result) []byte {
 	if r.Retryable {
 		flags |= flagRetryable
 	}
+	flags |= sourceBits(r.Source)
 	dst = append(dst, flags)
 	dst = binary.AppendVarint(dst, int64(r.Attempts))
 	dst = binary.AppendUvarint(dst, r.Key)
@@ -186,7 +205,8 @@ func decodeResult(b []byte) (Result, error) {
 	out := p.bytes()
 	msg := p.bytes()
 	req := p.bytes()
-	if p.bad || len(p.b) != 0 || idx > math.MaxInt64 || flags&^flagRetryable != 0 ||
+	if p.bad || len(p.b) != 0 || idx > math.MaxInt64 || flags&^(flagRetryable|sourceMask) != 0 ||
+		int(flags&sourceMask>>sourceShift) >= len(sourceNames) ||
 		att < math.MinInt || att > math.MaxInt {
 		return Result{}, errBadPayload
 	}
@@ -201,6 +221,7 @@ func decodeResult(b []byte) (Result, error) {
 		RequestID:       string(req),
 		Attempts:        int(att),
 		Retryable:       flags&flagRetryable != 0,
+		Source:          sourceNames[flags&sourceMask>>sourceShift],
 	}, nil
 }
 

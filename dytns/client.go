@@ -86,6 +86,9 @@ type Client struct {
 	// configured for the endpoint); otherwise all share transport.
 	ownConns bool
 
+	// account names whose quota and answers these are (see AccountID).
+	account string
+
 	free    chan *sdkClient
 	newMu   sync.Mutex // SDK client construction touches package globals (dytnsapi.EndpointMap)
 	created atomic.Int64
@@ -176,6 +179,17 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.creds, err = resolveCredentials(cfg); err != nil {
 		return nil, err
+	}
+	c.account = cfg.AccessKeyID
+	if a, ok := c.creds.(*credsAdapter); ok {
+		a.mu.Lock()
+		c.account = a.last.AccessKeyId // fetched once by resolveCredentials
+		a.mu.Unlock()
+		if strings.HasPrefix(c.account, "STS.") {
+			// A temporary AccessKeyId changes at every refresh; where it comes from
+			// (a role, a profile) is what stays.
+			c.account = "sts:" + a.source
+		}
 	}
 	c.transport = newTransport(host, c.connectTimeout, maxConns)
 	c.ownConns = c.transport.Proxy == nil || noProxyFor(c.transport, c.scheme, endpoint)
@@ -282,6 +296,11 @@ func (c *Client) CredentialSource() string {
 	}
 	return "explicit AccessKey"
 }
+
+// AccountID is the AccessKeyId the calls are signed with (for temporary STS
+// credentials, their source instead): what keeps one account's stored answers apart
+// from another's. Not a secret, but not for logs either.
+func (c *Client) AccountID() string { return c.account }
 
 // Close closes idle connections. The Client stays usable; new calls dial again.
 func (c *Client) Close() {

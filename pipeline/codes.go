@@ -1,6 +1,11 @@
 package pipeline
 
-import "dytnsbatch/readers"
+import (
+	"strings"
+
+	"dytnsbatch/checkpoint"
+	"dytnsbatch/readers"
+)
 
 // CodeOK is the Code of a row that got its 140 number.
 const CodeOK = "OK"
@@ -26,7 +31,29 @@ const (
 )
 
 // ResultColumns are appended, in this order, to every output row.
-var ResultColumns = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "Message", "RequestId", "Attempts"}
+var ResultColumns = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "Message", "RequestId", "Attempts", "Source"}
+
+// Sources: how a row got its result (the Source column).
+const (
+	SourceCall   = "call"   // an API call of this job
+	SourceCache  = "cache"  // the result store: an earlier job's answer, still valid
+	SourceDedupe = "dedupe" // another row of this job with the same number
+	SourceLocal  = "local"  // never sent: a local Input.* code
+)
+
+// SourceOf is a result's Source; records written before the Source column have none,
+// and it follows from the rest of the record.
+func SourceOf(r checkpoint.Result) string {
+	switch {
+	case r.Source != "":
+		return r.Source
+	case r.Attempts > 0:
+		return SourceCall
+	case strings.HasPrefix(r.Code, "Input."):
+		return SourceLocal
+	}
+	return SourceDedupe
+}
 
 // maxOutIDLen is the API's limit on OutId.
 const maxOutIDLen = 64

@@ -27,6 +27,7 @@ import (
 	"dytnsbatch/dytns"
 	"dytnsbatch/pipeline/pacer"
 	"dytnsbatch/readers"
+	"dytnsbatch/store"
 )
 
 // RowSource is the narrow view of readers.Source the pipeline needs.
@@ -89,6 +90,9 @@ type Config struct {
 	// called again (--retry-failed).
 	Prefill ResultIterator
 	Salt    []byte // keys the dedupe hashes stored in the checkpoint
+	// Store, when set, answers numbers from earlier jobs (Source "cache") and keeps
+	// every OK answer of this one. nil: none.
+	Store ResultStore
 
 	// Workers is a fixed worker count; 0 grows the pool to what the observed latency
 	// needs to reach the pacer's rate (Little's law), up to MaxWorkers.
@@ -111,6 +115,16 @@ type Config struct {
 	Stats *Stats
 	Logf  func(format string, args ...any)
 	Rand  func() float64 // jitter source; nil = math/rand/v2
+}
+
+// ResultStore is the narrow view of *store.Store the pipeline needs. Lookup is called
+// by the reader before a row is queued for a call; Save by workers after an OK
+// answer; Backfill for OK answers found in the checkpoint of a resumed run (a killed
+// run may have received them without writing them to the store).
+type ResultStore interface {
+	Lookup(number string) (store.Answer, bool)
+	Save(number string, a store.Answer)
+	Backfill(number string, a store.Answer)
 }
 
 // StopReason says why Run returned.
@@ -410,6 +424,7 @@ func (r *runner) read() error {
 		if res, ok := pending[row.Index]; ok {
 			it.res, it.done = res, true
 			r.stats.resumed.Add(1)
+			r.backfill(row, res)
 			r.finished <- it
 			continue
 		}
@@ -438,6 +453,15 @@ func (r *runner) read() error {
 				r.mu.Unlock()
 				continue
 			}
+			r.mu.Unlock()
+		}
+		if r.fromStore(it) {
+			r.finished <- it
+			continue
+		}
+		if r.cfg.Dedupe {
+			// Only this goroutine adds to inflight, so nothing came in since the check.
+			r.mu.Lock()
 			r.dedupe.inflight[it.key] = nil
 			r.mu.Unlock()
 		}
@@ -458,7 +482,7 @@ func (r *runner) settleLocally(it *item) bool {
 		it.num = num
 		return false
 	}
-	it.res.Code, it.res.Message = code, reason
+	it.res.Code, it.res.Message, it.res.Source = code, reason, SourceLocal
 	if code == CodeInvalidOutID {
 		it.res.OutID = ""
 	}
@@ -507,7 +531,41 @@ func (r *runner) copyAnswer(it *item, ans checkpoint.Result, firstLine int64) {
 	}
 	it.res.Retryable = ans.Retryable
 	it.res.Attempts = 0
+	it.res.Source = SourceDedupe
 	it.done = true
+}
+
+// fromStore answers a row from the result store when it holds a still-valid answer
+// for its number. The row keeps its own OutId.
+func (r *runner) fromStore(it *item) bool {
+	if r.cfg.Store == nil {
+		return false
+	}
+	a, ok := r.cfg.Store.Lookup(it.num)
+	if !ok {
+		return false
+	}
+	r.stats.fromStore.Add(1)
+	it.res.EncryptedNumber, it.res.ExpireTime, it.res.RequestID = a.EncryptedNumber, a.ExpireTime, a.RequestID
+	it.res.Code, it.res.Attempts, it.res.Retryable, it.res.Source = CodeOK, 0, false, SourceCache
+	it.res.Message = "OK (from the result store, received " + a.Fetched.In(beijing).Format(expireLayout) + " Beijing time; not called again)"
+	it.done = true
+	if r.cfg.Dedupe {
+		r.mu.Lock()
+		r.dedupe.remember(it.key, int64(it.row.Line), it.res)
+		r.mu.Unlock()
+	}
+	return true
+}
+
+// backfill hands the store an OK answer of a call recorded in the checkpoint.
+func (r *runner) backfill(row readers.Row, res checkpoint.Result) {
+	if r.cfg.Store == nil || res.Code != CodeOK || SourceOf(res) != SourceCall {
+		return
+	}
+	if num, code, _ := readers.NormalizePhone(row.Phone); code == "" {
+		r.cfg.Store.Backfill(num, store.Answer{EncryptedNumber: res.EncryptedNumber, ExpireTime: res.ExpireTime, RequestID: res.RequestID})
+	}
 }
 
 // abandon hands a row that will not be finished in this run to the writer, which
@@ -689,6 +747,10 @@ func (r *runner) finishCall(it *item, done bool) {
 		return
 	}
 	it.done = true
+	it.res.Source = SourceCall
+	if r.cfg.Store != nil && it.res.Code == CodeOK {
+		r.cfg.Store.Save(it.num, store.Answer{EncryptedNumber: it.res.EncryptedNumber, ExpireTime: it.res.ExpireTime, RequestID: it.res.RequestID, Fetched: time.Now()})
+	}
 	if r.cfg.Recorder != nil {
 		if err := r.cfg.Recorder.Journal(it.res); err != nil {
 			r.halt(Failed, nil, fmt.Errorf("record row %d in the checkpoint: %w", it.row.Line, err))

@@ -18,6 +18,7 @@ type Stats struct {
 	rowsFailed atomic.Int64 // rows written with a Code other than OK
 	resumed    atomic.Int64 // rows whose result came from the checkpoint
 	duplicates atomic.Int64 // rows answered from another row's call (dedupe)
+	fromStore  atomic.Int64 // rows answered from the result store (each one a call saved)
 	calls      atomic.Int64 // API attempts started
 	billed     atomic.Int64 // attempts answered OK
 	throttled  atomic.Int64 // attempts answered with a throttling code
@@ -60,6 +61,7 @@ type Snapshot struct {
 	RowsFailed int64
 	Resumed    int64
 	Duplicates int64
+	FromStore  int64
 	Calls      int64
 	Billed     int64
 	Throttled  int64
@@ -85,6 +87,7 @@ func (s *Stats) Snapshot() Snapshot {
 		RowsFailed: s.rowsFailed.Load(),
 		Resumed:    s.resumed.Load(),
 		Duplicates: s.duplicates.Load(),
+		FromStore:  s.fromStore.Load(),
 		Calls:      s.calls.Load(),
 		Billed:     s.billed.Load(),
 		Throttled:  s.throttled.Load(),

@@ -118,6 +118,7 @@ func (r *runner) replay(res *Resume) (int64, error) {
 			return n, fmt.Errorf("checkpoint row %d does not match input row %d", rec.Index, row.Index)
 		}
 		r.stats.resumed.Add(1)
+		r.backfill(row, rec)
 		if err := r.emit(row, rec, false); err != nil {
 			return n, err
 		}
@@ -175,6 +176,6 @@ func outputCells(out, in []string, width int, res checkpoint.Result) []string {
 	for len(out) < width {
 		out = append(out, "")
 	}
-	out = append(out, res.EncryptedNumber, res.ExpireTime, res.OutID, res.Code, res.Message, res.RequestID, strconv.Itoa(res.Attempts))
+	out = append(out, res.EncryptedNumber, res.ExpireTime, res.OutID, res.Code, res.Message, res.RequestID, strconv.Itoa(res.Attempts), SourceOf(res))
 	return append(out, extra...)
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"dytnsbatch/store"
+)
+
+const cacheSynopsis = "cache [--cache LOCATION] stats | path | purge --expired | purge --all"
+
+// runCache inspects and cleans the result stores at a location (every account's:
+// the subcommand needs no credentials).
+func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("cache", cacheSynopsis, stderr)
+	loc := fs.String("cache", "", "result store `LOCATION`: a directory, or a redis:// or rediss:// URL (default: the user cache directory's dytnsbatch/)")
+	expired := fs.Bool("expired", false, "purge: remove the entries whose 140 number has expired")
+	all := fs.Bool("all", false, "purge: remove every store at the location, keys included")
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErr("cache takes one action: stats, path or purge")
+	}
+	where, err := store.Location(*loc)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	shown := where
+	if store.IsRedis(where) {
+		shown = store.RedactURL(where)
+	}
+	switch pos[0] {
+	case "path":
+		fmt.Fprintln(stdout, shown)
+		return nil
+	case "stats":
+		infos, err := store.Inspect(where, time.Now())
+		if err != nil {
+			return usageErr("cache stats: %v", err)
+		}
+		fmt.Fprintf(stdout, "location    %s\n", shown)
+		if len(infos) == 0 {
+			fmt.Fprintln(stdout, "stores      none")
+		}
+		for _, in := range infos {
+			fmt.Fprintf(stdout, "store       %s\n", in.ID)
+			fmt.Fprintf(stdout, "  where     %s\n", in.Location)
+			fmt.Fprintf(stdout, "  entries   %d (%d expired)\n", in.Entries, in.Expired)
+			fmt.Fprintf(stdout, "  expiring  %d within 24h, %d within 7d\n", in.Within24h, in.Within7d)
+			fmt.Fprintf(stdout, "  size      %d bytes\n", in.Bytes)
+		}
+		return nil
+	case "purge":
+		if *expired == *all {
+			return usageErr("cache purge needs exactly one of --expired and --all")
+		}
+		n, err := store.Purge(where, *all, time.Now())
+		if err != nil {
+			return usageErr("cache purge: %v", err)
+		}
+		what := "expired entries"
+		if *all {
+			what = "entries (every store removed)"
+		}
+		fmt.Fprintf(stdout, "removed %d %s from %s\n", n, what, shown)
+		return nil
+	}
+	return usageErr("cache: unknown action %q (stats, path or purge)", pos[0])
+}
