@@ -114,7 +114,7 @@ cpu)
     us[$client]=$(echo "1000000 * $cpu / $n" | bc -l)
     printf '  %-11s %6.1f µs CPU per call, %.0f calls/s (%s)\n' "$client" "${us[$client]}" "$(echo "$n / $elapsed" | bc -l)" "$(cat "$work/$client.out")"
   done
-  timed encrypt --endpoint "$endpoint" --qps 1000 --progress none --restart --report "$work/c.json" -o "$work/c.csv" "$in"
+  timed encrypt --endpoint "$endpoint" --qps 1000 --progress none --restart --report "$work/c.json" -o "$work/c.csv" "$in" >"$work/c.log" 2>&1
   calls=$(jq -r .calls "$work/c.json")
   us[dytnsbatch]=$(echo "1000000 * $cpu / $calls" | bc -l)
   printf '  %-11s %6.1f µs CPU per call, %.0f calls/s (%s calls for %s rows)\n' dytnsbatch "${us[dytnsbatch]}" "$(echo "$calls / $elapsed" | bc -l)" "$calls" "$n"
