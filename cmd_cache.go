@@ -20,16 +20,12 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	loc := fs.String("cache", "", "result store `LOCATION`: a directory, or a redis:// or rediss:// URL (default: the user cache directory's dytnsbatch/)")
 	expired := fs.Bool("expired", false, "purge: remove the entries whose 140 number has expired")
 	all := fs.Bool("all", false, "purge: remove every store at the location, keys included")
-	pos, err := parseInterspersed(fs, args)
+	action, err := parseOne(fs, args, "action (stats, path or purge)")
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
-		return usageErr("%v", err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("cache takes one action: stats, path or purge")
+		return err
 	}
 	where, err := store.Location(*loc)
 	if err != nil {
@@ -39,7 +35,7 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if store.IsRedis(where) {
 		shown = store.RedactURL(where)
 	}
-	switch pos[0] {
+	switch action {
 	case "path":
 		fmt.Fprintln(stdout, shown)
 		return nil
@@ -75,5 +71,5 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "removed %d %s from %s\n", n, what, shown)
 		return nil
 	}
-	return usageErr("cache: unknown action %q (stats, path or purge)", pos[0])
+	return usageErr("cache: unknown action %q (stats, path or purge)", action)
 }

@@ -104,18 +104,11 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.DurationVar(&o.sandboxJitter, "sandbox-jitter", 0, "with --sandbox: the sandbox's latency jitter (±)")
 	fs.IntVar(&o.sandboxQPS, "sandbox-qps", 1000, "with --sandbox: the sandbox's QPS limit")
 
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	input, err := parseOne(fs, args, "INPUT file")
+	if err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return nil, usageErr("encrypt takes exactly one INPUT file, got %d", len(pos))
-	}
-	o.input = pos[0]
+	o.input = input
 	if o.authCode == "" {
 		o.authCode = os.Getenv("DYTNS_AUTH_CODE")
 	}

@@ -14,18 +14,13 @@ import (
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("status", "status CHECKPOINT|OUTPUT", stderr)
-	pos, err := parseInterspersed(fs, args)
+	path, err := parseOne(fs, args, "checkpoint (or output) path")
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("status takes one checkpoint (or output) path")
-	}
-	path := pos[0]
 	st, err := checkpoint.ReadStatus(path)
 	if err != nil {
 		// An output (or input-less) path: its checkpoint sits beside it.

@@ -480,6 +480,21 @@ func TestE2EExitCodes(t *testing.T) {
 	})
 }
 
+// copySample copies samples/NAME into dir (0600), so that a run's outputs and
+// checkpoint land in the test's directory, not beside the committed sample.
+func copySample(t testing.TB, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("samples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, name)
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
@@ -758,14 +773,7 @@ func TestE2EDryRunCallsNothing(t *testing.T) {
 	srv, env := startSandbox(t, nil)
 	dir := t.TempDir()
 	rep := filepath.Join(dir, "dry.json")
-	in := filepath.Join(dir, "customers.xlsx")
-	b, err := os.ReadFile("samples/customers.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	in := copySample(t, dir, "customers.xlsx")
 	r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--dry-run", "--report", rep, in)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -779,7 +787,7 @@ func TestE2EDryRunCallsNothing(t *testing.T) {
 		BillableCalls int64            `json:"billable_calls"`
 		Rejected      map[string]int64 `json:"rejected"`
 	}
-	b, err = os.ReadFile(rep)
+	b, err := os.ReadFile(rep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,14 +13,7 @@ import (
 // and (within one sandbox epoch) the same 140 numbers.
 func TestE2EXlsSampleMatchesXLSX(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "customers.xls")
-	b, err := os.ReadFile("samples/customers.xls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	in := copySample(t, dir, "customers.xls")
 	r := runBin(t, nil, "encrypt", "--sandbox", in)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (some rows not OK)\n%s", r.code, r.stderr)
@@ -84,14 +76,7 @@ func TestDefaultOutputXls(t *testing.T) {
 // every row once, in order, as an uninterrupted run.
 func TestE2EXlsStopsAndResumes(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "customers.xls")
-	b, err := os.ReadFile("samples/customers.xls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	in := copySample(t, dir, "customers.xls")
 	args := []string{"encrypt", "--sandbox", "--qps", "3", "--progress", "none", in}
 	r := runBin(t, nil, append(args, "--max-duration", "1s")...)
 	if r.code != 4 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,24 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseOne parses args (flags interspersed) for a command that takes exactly one
+// positional argument, named by what for the usage error. flag.ErrHelp comes back
+// as is: the caller decides what help means for it.
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return "", err
+	}
+	if err != nil {
+		return "", usageErr("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", usageErr("%s takes exactly one %s, got %d", fs.Name(), what, len(pos))
+	}
+	return pos[0], nil
 }
 
 // stringList is a repeatable flag.

@@ -82,7 +82,11 @@ func newInflightGate(start, maxLimit int) *inflightGate {
 	return g
 }
 
+// acquire, release and giveBack are no-ops on a nil gate (a rate bounds the calls).
 func (g *inflightGate) acquire(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
 	select {
 	case <-g.tokens:
 		return nil
@@ -93,6 +97,9 @@ func (g *inflightGate) acquire(ctx context.Context) error {
 
 // release hands the token of a call that took latency back and counts the call.
 func (g *inflightGate) release(latency time.Duration) {
+	if g == nil {
+		return
+	}
 	g.mu.Lock()
 	if g.samples == 0 || latency < g.least {
 		g.least = latency
@@ -105,6 +112,9 @@ func (g *inflightGate) release(latency time.Duration) {
 
 // giveBack returns a token, or retires it while the limit is coming down.
 func (g *inflightGate) giveBack() {
+	if g == nil {
+		return
+	}
 	for {
 		n := g.retire.Load()
 		if n <= 0 {

@@ -665,16 +665,12 @@ func (r *runner) call(it *item) {
 			}
 			r.stats.retries.Add(1)
 		}
-		if r.gate != nil {
-			if err := r.gate.acquire(r.stopCtx); err != nil {
-				r.finishCall(it, false)
-				return
-			}
+		if err := r.gate.acquire(r.stopCtx); err != nil {
+			r.finishCall(it, false)
+			return
 		}
 		if err := r.cfg.Pacer.Wait(r.stopCtx); err != nil {
-			if r.gate != nil {
-				r.gate.giveBack()
-			}
+			r.gate.giveBack()
 			r.finishCall(it, false)
 			return
 		}
@@ -685,9 +681,7 @@ func (r *runner) call(it *item) {
 		// recorded. The client bounds it with its own timeout.
 		resp, err := r.cfg.Encrypter.Encrypt(r.callCtx, req)
 		took := time.Since(began)
-		if r.gate != nil {
-			r.gate.release(took)
-		}
+		r.gate.release(took)
 		r.observeLatency(took)
 		r.stats.inFlight.Add(-1)
 		it.res.Attempts = attempt

@@ -144,27 +144,7 @@ func TestSecretRace(t *testing.T) {
 	t.Run("file", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "store-x.key")
-		const n = 16
-		got := make([][]byte, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				s, err := loadOrCreateSecret(path)
-				if err != nil {
-					t.Error(err)
-				}
-				got[i] = s
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i := range got {
-			if string(got[i]) != string(got[0]) || len(got[i]) != 32 {
-				t.Fatalf("opener %d got another secret", i)
-			}
-		}
+		agreeOnSecret(t, 16, func() ([]byte, error) { return loadOrCreateSecret(path) })
 		st, err := os.Stat(path)
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("key file: %v %v", err, st.Mode())
@@ -175,30 +155,42 @@ func TestSecretRace(t *testing.T) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		rs := redistest.Start(t)
-		const n = 8
-		got := make([][]byte, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				b, s, err := openRedis(rs.URL, "race")
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				b.close()
-				got[i] = s
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i := range got {
-			if string(got[i]) != string(got[0]) || len(got[i]) != 32 {
-				t.Fatalf("opener %d got another secret", i)
+		agreeOnSecret(t, 8, func() ([]byte, error) {
+			b, s, err := openRedis(rs.URL, "race")
+			if err != nil {
+				return nil, err
 			}
-		}
+			b.close()
+			return s, nil
+		})
 	})
+}
+
+// agreeOnSecret runs n openers released at once and checks they got one 32-byte
+// secret.
+func agreeOnSecret(t *testing.T, n int, open func() ([]byte, error)) {
+	t.Helper()
+	got := make([][]byte, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			s, err := open()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = s
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range got {
+		if string(got[i]) != string(got[0]) || len(got[i]) != 32 {
+			t.Fatalf("opener %d got another secret", i)
+		}
+	}
 }
 
 func TestCorruptFile(t *testing.T) {

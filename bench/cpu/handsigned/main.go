@@ -1,69 +1,34 @@
 // Command handsigned is the CPU baseline a user could write instead of the SDK: a
 // minimal net/http client that signs PhoneNumberEncrypt requests itself (RPC
-// signature version 1) and paces them with golang.org/x/time/rate. It reads the
-// numbers from the third column of a bench/gen CSV and prints what it got.
+// signature version 1), in the loop both baselines share (bench/cpu/baseline).
 //
 //	go run ./bench/cpu/handsigned -endpoint 127.0.0.1:18099 -in in.csv
 package main
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
-
-	"dytnsbatch/bench/cpu/numbers"
+	"dytnsbatch/bench/cpu/baseline"
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "127.0.0.1:18099", "host:port, plain HTTP")
-	in := flag.String("in", "", "bench/gen CSV")
-	qps := flag.Float64("qps", 1000, "calls per second")
-	workers := flag.Int("workers", 200, "calls in flight at most")
-	flag.Parse()
-	nums, err := numbers.Read(*in)
-	if err != nil {
-		log.Fatal(err)
-	}
-	id, secret, auth := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), os.Getenv("DYTNS_AUTH_CODE")
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *workers}}
-	lim := rate.NewLimiter(rate.Limit(*qps), 1)
-	var ok, failed atomic.Int64
-	var g errgroup.Group
-	g.SetLimit(*workers)
-	ctx := context.Background()
-	for _, n := range nums {
-		if err := lim.Wait(ctx); err != nil {
-			log.Fatal(err)
-		}
-		g.Go(func() error {
-			if call(client, *endpoint, id, secret, auth, n) {
-				ok.Add(1)
-			} else {
-				failed.Add(1)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	fmt.Printf("calls %d ok %d failed %d\n", len(nums), ok.Load(), failed.Load())
+	baseline.Main(func(endpoint string, workers int) func(string) bool {
+		id, secret, auth := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), os.Getenv("DYTNS_AUTH_CODE")
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+		return func(number string) bool { return call(client, endpoint, id, secret, auth, number) }
+	})
 }
 
 func call(client *http.Client, endpoint, id, secret, auth, number string) bool {
