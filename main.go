@@ -4,7 +4,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"dytnsbatch/internal/buildinfo"
 	"dytnsbatch/sandbox"
 )
 
@@ -39,6 +42,7 @@ var commands = []command{
 	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
 	{"status", "show the progress recorded in a job's checkpoint", runStatus},
 	{"cache", "inspect or clean the result store (stats, path, purge)", runCache},
+	{"version", "print the version, VCS revision and Go version (--json for JSON)", runVersion},
 }
 
 func main() {
@@ -73,6 +77,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
@@ -123,7 +130,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'dytnsbatch COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "Run 'dytnsbatch COMMAND --help' for a command's flags, 'dytnsbatch --version' for the build.")
 }
 
 // tuneMemory trades a little GC work for a small, predictable footprint, so several
@@ -166,4 +173,29 @@ func asConfigError(err error) error {
 
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// runVersion prints which build this is: one line for a cron log, or JSON (the same
+// object --report writes under "version") for a bug report.
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "version [--json]", stderr)
+	asJSON := fs.Bool("json", false, "print the build information as JSON")
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(rest) > 0 {
+		return usageErr("version takes no arguments, got %d", len(rest))
+	}
+	info := buildinfo.Read()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	_, err = fmt.Fprintln(stdout, info.String())
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dytnsbatch/checkpoint"
+	"dytnsbatch/internal/buildinfo"
 	"dytnsbatch/pipeline"
 	"dytnsbatch/readers"
 	"dytnsbatch/store"
@@ -46,6 +47,7 @@ type report struct {
 	CallsPerSec float64           `json:"calls_per_second"`
 	Finished    time.Time         `json:"finished_at"`
 	Options     map[string]string `json:"options,omitempty"`
+	Version     buildinfo.Info    `json:"version"`
 	codeOrder   []pipeline.CodeCount
 }
 
@@ -73,6 +75,7 @@ func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out p
 		RowsPerSec:  s.RowRate(),
 		CallsPerSec: s.CallRate(),
 		Finished:    time.Now().UTC(),
+		Version:     buildinfo.Read(),
 		codeOrder:   s.Codes,
 		FromStore:   s.FromStore,
 		CallsSaved:  s.FromStore, // each row from the store is a call not made

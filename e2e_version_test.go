@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"dytnsbatch/internal/buildinfo"
+)
+
+// TestE2EVersion builds the binary with VCS stamping on (whatever GOFLAGS says), as a
+// release build from a checkout is made, and checks that --version, `version` and
+// `version --json` name the commit it was built from and the Go that built it.
+func TestE2EVersion(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD (the tests run from a git checkout): %v", err)
+	}
+	rev := strings.TrimSpace(string(head))
+	bin := filepath.Join(t.TempDir(), "dytnsbatch")
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -buildvcs=true: %v\n%s", err, out)
+	}
+
+	line, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("--version: %v", err)
+	}
+	same, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	if string(line) != string(same) {
+		t.Errorf("--version %q and version %q differ", line, same)
+	}
+	for _, want := range []string{"dytnsbatch ", " rev " + rev[:12], runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH} {
+		if !strings.Contains(string(line), want) {
+			t.Errorf("--version = %q, lacks %q", line, want)
+		}
+	}
+
+	js, err := exec.Command(bin, "version", "--json").Output()
+	if err != nil {
+		t.Fatalf("version --json: %v", err)
+	}
+	var info buildinfo.Info
+	if err := json.Unmarshal(js, &info); err != nil {
+		t.Fatalf("version --json is not JSON: %v\n%s", err, js)
+	}
+	if info.Revision != rev || info.Time == "" || info.GoVersion != runtime.Version() || info.Module != "dytnsbatch" {
+		t.Errorf("version --json = %+v, want revision %s, a commit time, %s, module dytnsbatch", info, rev, runtime.Version())
+	}
+	if strings.TrimSpace(info.String()) != strings.TrimSpace(string(line)) {
+		t.Errorf("JSON renders as %q, --version printed %q", info.String(), line)
+	}
+}
+
+// TestE2EReportNamesTheBuild: a --report file says which build wrote it.
+func TestE2EReportNamesTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "report.json")
+	r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", filepath.Join(dir, "out.csv"), "--report", rep)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (the sample holds rows that cannot be sent)\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Version buildinfo.Info `json:"version"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version.Module != "dytnsbatch" || got.Version.GoVersion != runtime.Version() || got.Version.Version == "" {
+		t.Errorf("report version = %+v", got.Version)
+	}
+}
