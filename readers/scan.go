@@ -325,12 +325,22 @@ func (s *phoneScanner) parseRow() (row Row, blank bool, err error) {
 	}
 }
 
+// rowParse is the state of one <row> while its cells are parsed.
+type rowParse struct {
+	row      Row
+	nonBlank bool
+	deferred []int // shared-string indexes whose emptiness decides blankness
+	c        scanCell
+	col      int // of the last <c>, for cells without an r attribute
+}
+
+// parseCells reads the cells of the <row> just opened, up to its end tag, in
+// four steps per token: a <c> opens a cell (startCell), a child of it opens a
+// buffer (openCellChild), text goes to the buffer it belongs in (cellText),
+// and </c> gives the row the cell's value (closeCell). At </row> the row's
+// blankness is settled (endRow).
 func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
-	row := Row{Sheet: s.l.Sheet, Line: line}
-	nonBlank := false
-	var deferred []int // shared-string indexes whose emptiness decides blankness
-	var c scanCell
-	col := -1
+	rp := rowParse{row: Row{Sheet: s.l.Sheet, Line: line}, col: -1}
 	s.stack = s.stack[:0]
 	for {
 		tok, err := s.dec.RawToken()
@@ -342,120 +352,217 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
-			name := el.Name.Local
-			if len(s.stack) == 0 && name == "c" {
-				col++
-				if ref := attr(el, "r"); ref != "" {
-					cn, _, err := excelize.CellNameToCoordinates(ref)
-					if err != nil {
-						return Row{}, false, err
-					}
-					col = cn - 1
-				}
-				c = scanCell{col: col, typ: attr(el, "t"), style: attr(el, "s")}
-				s.vbuf, s.isbuf = s.vbuf[:0], s.isbuf[:0]
+			if err := s.openElement(&rp, el); err != nil {
+				return Row{}, false, err
 			}
-			if len(s.stack) == 1 && s.stack[0] == "c" {
-				switch name {
-				case "f":
-					c.hasF = true
-				case "v":
-					s.vbuf = s.vbuf[:0]
-				case "is":
-					c.hasIS = true
-					s.isbuf = s.isbuf[:0]
-				}
-			}
-			s.stack = append(s.stack, name)
 		case xml.CharData:
-			if len(s.stack) < 2 || s.stack[0] != "c" {
-				continue
-			}
-			in := s.stack[1]
-			if in != "v" && in != "is" {
-				continue
-			}
-			if len(bytes.TrimSpace(el)) > 0 {
-				c.valueText = true
-			}
-			switch {
-			case len(s.stack) == 2 && in == "v":
-				s.vbuf = append(s.vbuf, el...)
-			case in == "is" && (len(s.stack) == 3 && s.stack[2] == "t" ||
-				len(s.stack) == 4 && s.stack[2] == "r" && s.stack[3] == "t"):
-				s.isbuf = append(s.isbuf, el...)
-			}
+			s.cellText(&rp.c, el)
 		case xml.EndElement:
 			if len(s.stack) == 0 { // </row>
-				if !nonBlank && len(deferred) > 0 {
-					sst, err := s.sharedStrings()
-					if err != nil {
-						return Row{}, false, err
-					}
-					for _, i := range deferred {
-						if v, _ := sst.get(i); v != "" {
-							nonBlank = true
-							break
-						}
-					}
-				}
-				return row, !nonBlank, nil
-			}
-			s.stack = s.stack[:len(s.stack)-1]
-			if len(s.stack) != 0 {
-				continue
-			}
-			// </c>
-			wanted := c.col == s.l.PhoneCol || c.col == s.l.OutIDCol
-			var val string
-			nonEmpty := false // for cells whose value is not kept
-			switch {
-			case c.typ == "s":
-				if len(s.vbuf) == 0 {
-					break
-				}
-				idx, _ := strconv.Atoi(strings.TrimSpace(string(s.vbuf)))
-				if !wanted && !nonBlank && !c.hasF {
-					deferred = append(deferred, idx)
-					break
-				}
-				if wanted {
-					sst, err := s.sharedStrings()
-					if err != nil {
-						return Row{}, false, err
-					}
-					val, _ = sst.get(idx)
-				}
-			case c.typ == "inlineStr" && c.hasIS:
-				if len(s.isbuf) > 0 {
-					val = bstrUnmarshal(string(s.isbuf))
-				}
-			default:
-				nonEmpty = len(s.vbuf) > 0
-				if wanted {
-					val = string(s.vbuf)
-				}
-			}
-			if val != "" || nonEmpty || c.hasF {
-				nonBlank = true
-			}
-			if c.col == s.l.PhoneCol {
-				row.Phone, row.Err = val, nil
-				if c.hasF && val == "" && !c.valueText {
-					cell, _ := excelize.CoordinatesToCellName(c.col+1, line)
-					row.Err = fmt.Errorf("sheet %s cell %s: %w", s.l.Sheet, cell, errNoCache)
-				}
-			}
-			if c.col == s.l.OutIDCol {
-				row.OutID = val
-				styles, err := s.cellStyles()
+				blank, err := s.endRow(&rp)
 				if err != nil {
 					return Row{}, false, err
 				}
-				row.outIDFormatted = !shownAsStored(c, styles.kind(c.style), val)
+				return rp.row, blank, nil
+			}
+			s.stack = s.stack[:len(s.stack)-1]
+			if len(s.stack) == 0 { // </c>
+				if err := s.closeCell(&rp); err != nil {
+					return Row{}, false, err
+				}
 			}
 		}
 	}
+}
+
+// openElement handles a start tag inside the row: a cell, or a child of one.
+func (s *phoneScanner) openElement(rp *rowParse, el xml.StartElement) error {
+	name := el.Name.Local
+	if len(s.stack) == 0 && name == "c" {
+		c, err := startCell(el, rp.col)
+		if err != nil {
+			return err
+		}
+		rp.c, rp.col = c, c.col
+		s.vbuf, s.isbuf = s.vbuf[:0], s.isbuf[:0]
+	}
+	if len(s.stack) == 1 && s.stack[0] == "c" {
+		s.openCellChild(&rp.c, name)
+	}
+	s.stack = append(s.stack, name)
+	return nil
+}
+
+// startCell reads a <c> tag: its column is its r attribute's, or the one after
+// the previous cell's (prevCol) when it has none.
+func startCell(el xml.StartElement, prevCol int) (scanCell, error) {
+	col := prevCol + 1
+	if ref := attr(el, "r"); ref != "" {
+		cn, _, err := excelize.CellNameToCoordinates(ref)
+		if err != nil {
+			return scanCell{}, err
+		}
+		col = cn - 1
+	}
+	return scanCell{col: col, typ: attr(el, "t"), style: attr(el, "s")}, nil
+}
+
+// openCellChild notes a direct child of the cell: a formula, or the start of
+// a value (<v>) or an inline string (<is>), whose buffer starts afresh.
+func (s *phoneScanner) openCellChild(c *scanCell, name string) {
+	switch name {
+	case "f":
+		c.hasF = true
+	case "v":
+		s.vbuf = s.vbuf[:0]
+	case "is":
+		c.hasIS = true
+		s.isbuf = s.isbuf[:0]
+	}
+}
+
+// Where character data inside a row belongs (textTarget).
+const (
+	textNone   = iota // outside a value: ignored
+	textMarkup        // inside <v> or <is> but not part of its text (rPr and the like)
+	textV             // the text of <v>
+	textIS            // a <t> of an inline string, plain or in a run
+)
+
+// textTarget says where character data belongs, given the elements open
+// inside the row (stack[0] being the cell).
+func textTarget(stack []string) int {
+	if len(stack) < 2 || stack[0] != "c" {
+		return textNone
+	}
+	in := stack[1]
+	switch {
+	case in != "v" && in != "is":
+		return textNone
+	case len(stack) == 2 && in == "v":
+		return textV
+	case in == "is" && (len(stack) == 3 && stack[2] == "t" ||
+		len(stack) == 4 && stack[2] == "r" && stack[3] == "t"):
+		return textIS
+	}
+	return textMarkup
+}
+
+// cellText adds character data to the buffer it belongs in, and notes any
+// non-space text inside <v> or <is> (a formula's cached value).
+func (s *phoneScanner) cellText(c *scanCell, el xml.CharData) {
+	target := textTarget(s.stack)
+	if target == textNone {
+		return
+	}
+	if len(bytes.TrimSpace(el)) > 0 {
+		c.valueText = true
+	}
+	switch target {
+	case textV:
+		s.vbuf = append(s.vbuf, el...)
+	case textIS:
+		s.isbuf = append(s.isbuf, el...)
+	}
+}
+
+// storedCell is what a closed cell stores, before any shared-string lookup.
+type storedCell struct {
+	val    string // the value, when the cell is wanted or an inline string
+	stored bool   // it stores a value other than a shared string: not blank
+	shared bool   // a shared string, number sst: its text is only in the table
+	sst    int
+}
+
+// cellStored reads the value of cell c from its <v> and <is> text. The value
+// of an ordinary cell is copied only when wanted: other cells only decide
+// blankness.
+func cellStored(c scanCell, v, is []byte, wanted bool) storedCell {
+	switch {
+	case c.typ == "s":
+		if len(v) == 0 {
+			return storedCell{}
+		}
+		idx, _ := strconv.Atoi(strings.TrimSpace(string(v)))
+		return storedCell{shared: true, sst: idx}
+	case c.typ == "inlineStr" && c.hasIS:
+		var val string
+		if len(is) > 0 {
+			val = bstrUnmarshal(string(is))
+		}
+		return storedCell{val: val, stored: val != ""}
+	}
+	sc := storedCell{stored: len(v) > 0}
+	if wanted {
+		sc.val = string(v)
+	}
+	return sc
+}
+
+// closeCell gives the row what the cell just closed holds: blankness, and the
+// phone or OutId when it is in one of their columns.
+func (s *phoneScanner) closeCell(rp *rowParse) error {
+	c := rp.c
+	wanted := c.col == s.l.PhoneCol || c.col == s.l.OutIDCol
+	sc := cellStored(c, s.vbuf, s.isbuf, wanted)
+	val := sc.val
+	if sc.shared {
+		switch {
+		case wanted:
+			sst, err := s.sharedStrings()
+			if err != nil {
+				return err
+			}
+			val, _ = sst.get(sc.sst)
+		case !rp.nonBlank && !c.hasF:
+			// Whether the row is blank waits for the table, which a row with
+			// a value elsewhere never needs.
+			rp.deferred = append(rp.deferred, sc.sst)
+		}
+	}
+	if val != "" || sc.stored || c.hasF {
+		rp.nonBlank = true
+	}
+	if c.col == s.l.PhoneCol {
+		setPhone(&rp.row, c, val)
+	}
+	if c.col == s.l.OutIDCol {
+		rp.row.OutID = val
+		styles, err := s.cellStyles()
+		if err != nil {
+			return err
+		}
+		rp.row.outIDFormatted = !shownAsStored(c, styles.kind(c.style), val)
+	}
+	return nil
+}
+
+// setPhone sets the row's phone from its cell; a formula with neither a cached
+// value nor any text is an error, as from Open.
+func setPhone(row *Row, c scanCell, val string) {
+	row.Phone, row.Err = val, nil
+	if c.hasF && val == "" && !c.valueText {
+		cell, _ := excelize.CoordinatesToCellName(c.col+1, row.Line)
+		row.Err = fmt.Errorf("sheet %s cell %s: %w", row.Sheet, cell, errNoCache)
+	}
+}
+
+// endRow settles whether the row is blank: when only shared strings could
+// make it non-blank, it is so if any of them is non-empty.
+func (s *phoneScanner) endRow(rp *rowParse) (blank bool, err error) {
+	if rp.nonBlank || len(rp.deferred) == 0 {
+		return !rp.nonBlank, nil
+	}
+	sst, err := s.sharedStrings()
+	if err != nil {
+		return false, err
+	}
+	for _, i := range rp.deferred {
+		if v, _ := sst.get(i); v != "" {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (s *phoneScanner) sharedStrings() (*sharedStrings, error) {

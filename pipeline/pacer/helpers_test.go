@@ -99,3 +99,6 @@ func blockUntil(t *testing.T, clk *FakeClock, n int) {
 		t.Fatalf("waiting for %d sleepers (have %d): %v", n, clk.Sleepers(), err)
 	}
 }
+
+// backgroundOf returns the background share the default calculator learned.
+func backgroundOf(p *Pacer) float64 { return p.calc.(*Adaptive).j.background }

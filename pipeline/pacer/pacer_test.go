@@ -506,7 +506,7 @@ func TestCutJudgedByEffect(t *testing.T) {
 	feed(p, clk, 5*time.Second, random)
 	// The cut at the very start is kept (no second before it to judge by),
 	// the next one is undone: background learned, rate regrowing.
-	if got, bg := p.Rate(), p.background; got < 900 || bg < 0.04 || bg > 0.06 {
+	if got, bg := p.Rate(), backgroundOf(p); got < 900 || bg < 0.04 || bg > 0.06 {
 		t.Fatalf("rate %.1f, background %.3f after 5 s of 5%% random throttles, want >= 900, ~0.05", got, bg)
 	}
 	feed(p, clk, 10*time.Second, overload(600))
@@ -523,7 +523,7 @@ func TestBackgroundReviewedNotRelearned(t *testing.T) {
 	// The cut at the very start is kept for lack of a second to judge it by;
 	// the next is found ineffective, and so, measured against the share
 	// before the first, is the whole episode: both are undone at once.
-	if got, bg := p.Rate(), p.background; got != 1000 || bg < 0.04 || bg > 0.06 {
+	if got, bg := p.Rate(), backgroundOf(p); got != 1000 || bg < 0.04 || bg > 0.06 {
 		t.Fatalf("rate %.1f, background %.3f after 3 s of 5%% random throttles, want 1000, ~0.05", got, bg)
 	}
 	// Three reviews of the background (every 30 s) find it still there and
@@ -533,13 +533,13 @@ func TestBackgroundReviewedNotRelearned(t *testing.T) {
 		feed(p, clk, time.Second, random)
 		lowest = min(lowest, p.Rate())
 	}
-	if lowest != 1000 || p.background < 0.04 || p.background > 0.05 {
-		t.Errorf("lowest rate %.1f, background %.3f over 100 s of a steady 5%% background, want 1000 throughout and <= the learned share", lowest, p.background)
+	if lowest != 1000 || backgroundOf(p) < 0.04 || backgroundOf(p) > 0.05 {
+		t.Errorf("lowest rate %.1f, background %.3f over 100 s of a steady 5%% background, want 1000 throughout and <= the learned share", lowest, backgroundOf(p))
 	}
 	// Once it is gone, the next review forgets it.
 	feed(p, clk, 35*time.Second, func(float64) float64 { return 0 })
-	if p.background != 0 {
-		t.Errorf("background %.3f 35 s after the random throttles stopped, want forgotten", p.background)
+	if backgroundOf(p) != 0 {
+		t.Errorf("background %.3f 35 s after the random throttles stopped, want forgotten", backgroundOf(p))
 	}
 }
 
@@ -600,7 +600,7 @@ func TestBackgroundGoesWhenOverloadReplacesIt(t *testing.T) {
 		clk := NewFakeClock(epoch0)
 		p := New(Config{QPS: 1000, Clock: clk})
 		feed(p, clk, 40*time.Second, func(float64) float64 { return 0.05 })
-		if p.background == 0 {
+		if backgroundOf(p) == 0 {
 			t.Fatal("no background learned from 40 s of 5% random throttles")
 		}
 		var calls, throttled float64
@@ -615,7 +615,7 @@ func TestBackgroundGoesWhenOverloadReplacesIt(t *testing.T) {
 		// 950 left: the overload's share at the full rate (5%) equals the old
 		// background; only the background's age limit ends it.
 		if share := throttled / calls; share > 0.02 {
-			t.Errorf("%.0f calls/s left: %.1f%% of calls throttled from 60 s after the switch on (background %.3f, rate %.0f), want < 2%%", left, 100*share, p.background, p.Rate())
+			t.Errorf("%.0f calls/s left: %.1f%% of calls throttled from 60 s after the switch on (background %.3f, rate %.0f), want < 2%%", left, 100*share, backgroundOf(p), p.Rate())
 		}
 	}
 }
