@@ -58,14 +58,18 @@ type encryptOptions struct {
 	cache                         string
 	noCache, cacheRefresh         bool
 	minValidity                   time.Duration
+	format                        string // with -o -: csv, tsv or jsonl
+	inputPath                     string // the file read: INPUT, or stdin buffered to the run's temp directory
+	sinkPath                      string // the file written: OUTPUT, or a temp file copied to stdout once complete
 }
 
-const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}"
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls} | -"
 
 func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
 	o := &encryptOptions{}
 	fs := newFlagSet("encrypt", encryptSynopsis, stderr)
-	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl (default INPUT-STEM.encrypted.EXT beside the input)")
+	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl; - writes to stdout (see --format) (default INPUT-STEM.encrypted.EXT beside the input; stdout when INPUT is -)")
+	fs.StringVar(&o.format, "format", "", "with -o -: what stdout gets: csv, tsv or jsonl (XLSX cannot go to a pipe) (default csv)")
 	fs.StringVar(&o.output, "o", "", "same as --output")
 	fs.StringVar(&o.column, "column", "", "phone column: header `NAME`, letter (C) or number (3); detected when not given")
 	fs.StringVar(&o.outIDColumn, "outid-column", "", "take each row's OutId from this `COLUMN` (default: r + the row's line/Excel row number)")
@@ -85,13 +89,13 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log, none")
 	fs.DurationVar(&o.progressInterval, "progress-interval", 10*time.Second, "interval of log-style progress lines")
 	fs.StringVar(&o.report, "report", "", "also write the summary as JSON to `FILE`")
-	fs.StringVar(&o.checkpointPath, "checkpoint", "", "checkpoint `PATH` (default OUTPUT.checkpoint)")
+	fs.StringVar(&o.checkpointPath, "checkpoint", "", "checkpoint `PATH` (default OUTPUT.checkpoint; required when INPUT or OUTPUT is -)")
 	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "keep no checkpoint: an interrupted run starts over (and pays again)")
 	fs.BoolVar(&o.restart, "restart", false, "discard an existing checkpoint and start over")
 	fs.BoolVar(&o.noDedupe, "no-dedupe", false, "call once per row even when numbers repeat")
 	fs.StringVar(&o.maxErrors, "max-errors", "", "abort (exit 3, resumable) once more than `N` rows, or N% of rows, ended not OK")
 	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop starting calls after `D` (e.g. 6h), save progress, exit 4")
-	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit)")
+	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit; off by default for -o -)")
 	fs.StringVar(&o.outputEncoding, "output-encoding", "utf-8", "CSV output encoding: utf-8 or gb18030")
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "on a finished job, call again only the rows whose final failure was retryable (throttling, 5xx, timeouts)")
 	fs.StringVar(&o.cache, "cache", "", "result store `LOCATION`: a directory for the embedded store, or redis://[user:pass@]host:port/db (rediss:// for TLS) to share one (default: the user cache directory's dytnsbatch/)")
@@ -109,6 +113,11 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 		return nil, err
 	}
 	o.input = input
+	bomSet := false
+	fs.Visit(func(f *flag.Flag) { bomSet = bomSet || f.Name == "bom" })
+	if err := o.checkPipes(bomSet); err != nil {
+		return nil, err
+	}
 	if o.authCode == "" {
 		o.authCode = os.Getenv("DYTNS_AUTH_CODE")
 	}
@@ -205,10 +214,13 @@ func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cleanup()
 	o.tmpDir = tmp
+	if err := o.preparePipes(os.Stdin); err != nil {
+		return err
+	}
 	if o.dryRun {
 		return runDryRun(o, stderr)
 	}
-	return encrypt(ctx, o, stderr)
+	return encrypt(ctx, o, stdout, stderr)
 }
 
 func (o *encryptOptions) readerOptions() readers.Options {
@@ -224,7 +236,7 @@ func (o *encryptOptions) readerOptions() readers.Options {
 }
 
 func openInput(o *encryptOptions) (readers.Source, error) {
-	src, err := readers.Open(o.input, o.readerOptions())
+	src, err := readers.Open(o.inputPath, o.readerOptions())
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -342,7 +354,7 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 	return writers.Options{
 		BOM:         o.bom,
 		Encoding:    strings.ToLower(o.outputEncoding),
-		TextColumns: textColumns(o.output, width, phone),
+		TextColumns: textColumns(o.sinkPath, width, phone),
 		SheetName:   "Results",
 		TmpDir:      o.tmpDir,
 	}
@@ -353,10 +365,10 @@ func logTo(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, "dytnsbatch: "+format+"\n", args...) }
 }
 
-func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr error) {
+func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) (retErr error) {
 	logf := logTo(stderr)
 
-	inputSum, inputSize, inputLines, err := inputFacts(o.input)
+	inputSum, inputSize, inputLines, err := inputFacts(o.inputPath)
 	if err != nil {
 		return err
 	}
@@ -419,7 +431,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 			return asConfigError(err)
 		}
 		defer cp.Close()
-		removeStaleOutputTemps(o.output, logf)
+		removeStaleOutputTemps(o.sinkPath, logf)
 		if n := cp.TornBytes(); n > 0 {
 			logf("checkpoint %s: dropped a torn record tail of %d bytes (an interrupted write); those rows will be redone", o.checkpointPath, n)
 		}
@@ -434,10 +446,14 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 			defer rcp.Close()
 			defer prefill.Close()
 		case meta.Finished:
-			if _, err := os.Stat(o.output); err == nil {
+			if _, err := os.Stat(o.sinkPath); err == nil {
 				return alreadyFinished(o, cp, stderr)
 			}
-			logf("the job already finished but %s is missing: writing it again from the checkpoint (no calls)", o.output)
+			if o.output == "-" {
+				logf("the job already finished: writing its output to stdout again from the checkpoint (no calls)")
+			} else {
+				logf("the job already finished but %s is missing: writing it again from the checkpoint (no calls)", o.output)
+			}
 		case o.retryFailed:
 			return usageErr("the job in %s has not finished: run it without --retry-failed to complete it first", o.checkpointPath)
 		}
@@ -470,7 +486,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	}
 
 	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
-	sink, err := writers.Create(o.output, outHeader, writerOptions(o, width, src.PhoneColumn()))
+	sink, err := writers.Create(o.sinkPath, outHeader, writerOptions(o, width, src.PhoneColumn()))
 	if err != nil {
 		return usageErr("create output: %w", err)
 	}
@@ -551,6 +567,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 			return usageErr("write output: %w", err)
 		}
 		closed = true
+		if err := o.copyToStdout(stdout); err != nil {
+			return err
+		}
 	}
 	rep.print(stderr)
 	if o.report != "" {
