@@ -58,14 +58,18 @@ type encryptOptions struct {
 	cache                         string
 	noCache, cacheRefresh         bool
 	minValidity                   time.Duration
+	format                        string // with -o -: csv, tsv or jsonl
+	inputPath                     string // the file read: INPUT, or stdin buffered to the run's temp directory
+	sinkPath                      string // the file written: OUTPUT, or a temp file copied to stdout once complete
 }
 
-const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}"
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls} | -"
 
 func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
 	o := &encryptOptions{}
 	fs := newFlagSet("encrypt", encryptSynopsis, stderr)
-	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl (default INPUT-STEM.encrypted.EXT beside the input)")
+	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl; - writes to stdout (see --format) (default INPUT-STEM.encrypted.EXT beside the input; stdout when INPUT is -)")
+	fs.StringVar(&o.format, "format", "", "with -o -: what stdout gets: csv, tsv or jsonl (XLSX cannot go to a pipe) (default csv)")
 	fs.StringVar(&o.output, "o", "", "same as --output")
 	fs.StringVar(&o.column, "column", "", "phone column: header `NAME`, letter (C) or number (3); detected when not given")
 	fs.StringVar(&o.outIDColumn, "outid-column", "", "take each row's OutId from this `COLUMN` (default: r + the row's line/Excel row number)")
@@ -85,13 +89,13 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log, none")
 	fs.DurationVar(&o.progressInterval, "progress-interval", 10*time.Second, "interval of log-style progress lines")
 	fs.StringVar(&o.report, "report", "", "also write the summary as JSON to `FILE`")
-	fs.StringVar(&o.checkpointPath, "checkpoint", "", "checkpoint `PATH` (default OUTPUT.checkpoint)")
+	fs.StringVar(&o.checkpointPath, "checkpoint", "", "checkpoint `PATH` (default OUTPUT.checkpoint; required when INPUT or OUTPUT is -)")
 	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "keep no checkpoint: an interrupted run starts over (and pays again)")
 	fs.BoolVar(&o.restart, "restart", false, "discard an existing checkpoint and start over")
 	fs.BoolVar(&o.noDedupe, "no-dedupe", false, "call once per row even when numbers repeat")
 	fs.StringVar(&o.maxErrors, "max-errors", "", "abort (exit 3, resumable) once more than `N` rows, or N% of rows, ended not OK")
 	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop starting calls after `D` (e.g. 6h), save progress, exit 4")
-	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit)")
+	fs.BoolVar(&o.bom, "bom", true, "CSV output: start with a UTF-8 BOM so Excel reads it right (--bom=false to omit; off by default for -o -)")
 	fs.StringVar(&o.outputEncoding, "output-encoding", "utf-8", "CSV output encoding: utf-8 or gb18030")
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "on a finished job, call again only the rows whose final failure was retryable (throttling, 5xx, timeouts)")
 	fs.StringVar(&o.cache, "cache", "", "result store `LOCATION`: a directory for the embedded store, or redis://[user:pass@]host:port/db (rediss:// for TLS) to share one (default: the user cache directory's dytnsbatch/)")
@@ -109,6 +113,11 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 		return nil, err
 	}
 	o.input = input
+	bomSet := false
+	fs.Visit(func(f *flag.Flag) { bomSet = bomSet || f.Name == "bom" })
+	if err := o.checkPipes(bomSet); err != nil {
+		return nil, err
+	}
 	if o.authCode == "" {
 		o.authCode = os.Getenv("DYTNS_AUTH_CODE")
 	}
@@ -205,10 +214,13 @@ func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cleanup()
 	o.tmpDir = tmp
+	if err := o.preparePipes(os.Stdin); err != nil {
+		return err
+	}
 	if o.dryRun {
 		return runDryRun(o, stderr)
 	}
-	return encrypt(ctx, o, stderr)
+	return encrypt(ctx, o, stdout, stderr)
 }
 
 func (o *encryptOptions) readerOptions() readers.Options {
@@ -224,7 +236,7 @@ func (o *encryptOptions) readerOptions() readers.Options {
 }
 
 func openInput(o *encryptOptions) (readers.Source, error) {
-	src, err := readers.Open(o.input, o.readerOptions())
+	src, err := readers.Open(o.inputPath, o.readerOptions())
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -342,7 +354,7 @@ func writerOptions(o *encryptOptions, width, phone int) writers.Options {
 	return writers.Options{
 		BOM:         o.bom,
 		Encoding:    strings.ToLower(o.outputEncoding),
-		TextColumns: textColumns(o.output, width, phone),
+		TextColumns: textColumns(o.sinkPath, width, phone),
 		SheetName:   "Results",
 		TmpDir:      o.tmpDir,
 	}
@@ -353,44 +365,114 @@ func logTo(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, "dytnsbatch: "+format+"\n", args...) }
 }
 
-func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr error) {
+// encrypt runs the job of one INPUT: the shared parts, the file, the summary.
+func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) error {
 	logf := logTo(stderr)
-
-	inputSum, inputSize, inputLines, err := inputFacts(o.input)
+	sh, err := openShared(o, logf, true)
 	if err != nil {
 		return err
 	}
-	src, err := openInput(o)
-	if err != nil {
-		return err
+	defer sh.close()
+	rep, err := encryptFile(ctx, o, sh, stdout, stderr)
+	if rep != nil {
+		rep.print(stderr)
+		if o.report != "" {
+			if werr := rep.writeJSON(o.report); werr != nil {
+				logf("could not write the report: %v", werr)
+			}
+		}
 	}
-	defer src.Close()
-	header := src.Header()
-	width := len(header)
+	return err
+}
 
+// shared is what every file of a run uses: one endpoint and client, one result
+// store, one pacer (so one quota) and one dedupe across files.
+type shared struct {
+	ep      *endpointSetup
+	client  *dytns.Client
+	results *store.Store
+	dedupe  *runAnswers
+	pacer   *pacer.Pacer
+	// single: close the store as soon as the one file's calls are done, so its
+	// queued answers are written before anything else can stop the run.
+	single bool
+	logf   func(string, ...any)
+}
+
+func openShared(o *encryptOptions, logf func(string, ...any), single bool) (*shared, error) {
 	ep, err := setupEndpoint(o)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if ep.sandbox != nil {
-		defer ep.sandbox.Close()
 		logf("using the embedded sandbox at %s: the 140 numbers are SANDBOX numbers, not real ones", ep.sandbox.Addr())
 	}
 	client, err := dytns.New(ep.cfg)
 	if err != nil {
-		return asConfigError(err)
+		if ep.sandbox != nil {
+			ep.sandbox.Close()
+		}
+		return nil, asConfigError(err)
 	}
-	defer client.Close()
 	if ep.sandbox == nil {
 		logf("credentials: %s", client.CredentialSource())
 	}
-	results := openStore(o, client.AccountID(), ep.cfg.AuthCode, ep.label, true, logf)
-	storeClosed := false
-	defer func() {
-		if !storeClosed {
-			_ = results.Close()
-		}
-	}()
+	sh := &shared{ep: ep, client: client, single: single, logf: logf, pacer: pacer.New(pacer.Config{QPS: o.qps})}
+	sh.results = openStore(o, client.AccountID(), ep.cfg.AuthCode, ep.label, true, logf)
+	if !single && !o.noDedupe {
+		sh.dedupe = newRunAnswers(sh.results)
+	}
+	return sh, nil
+}
+
+// resultStore is what the pipeline of one file asks: the run's own answers across
+// files, then the persistent store.
+func (sh *shared) resultStore() pipeline.ResultStore {
+	if sh.dedupe != nil {
+		return sh.dedupe
+	}
+	if sh.results != nil { // a nil *store.Store must not become a non-nil ResultStore
+		return sh.results
+	}
+	return nil
+}
+
+func (sh *shared) closeStore() {
+	if sh.results == nil {
+		return
+	}
+	if err := sh.results.Close(); err != nil {
+		sh.logf("result store %s: closing failed: %v", sh.results.Describe(), err)
+	}
+	sh.results = nil
+}
+
+func (sh *shared) close() {
+	sh.closeStore()
+	sh.client.Close()
+	if sh.ep.sandbox != nil {
+		sh.ep.sandbox.Close()
+	}
+}
+
+// encryptFile runs the job of one file through the run's shared parts and returns
+// its report (nil when it stopped before any call) and its exit error. It is long
+// because it is the one place where checkpoint, reader, sink and pipeline meet;
+// the checkpoint part is in openJob.
+func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, stderr io.Writer) (*report, error) {
+	logf := logTo(stderr)
+	inputSum, inputSize, inputLines, err := inputFacts(o.inputPath)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openInput(o)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	header := src.Header()
+	width := len(header)
+	ep := sh.ep
 
 	stats := pipeline.NewStats()
 	// Newlines estimate the rows of a text file only; a workbook (XLSX or XLS,
@@ -399,63 +481,18 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		stats.SetTotal(max(inputLines-1, 1)) // less the header line; quoted newlines make it an estimate
 	}
 
-	// The checkpoint.
-	var cp *checkpoint.Checkpoint
-	var rcp *checkpoint.Checkpoint // --retry-failed: the new results, replacing cp once complete
-	var prefill *checkpoint.Iterator
-	var resume *pipeline.Resume
-	var salt []byte
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
-	if !o.noCheckpoint {
-		want := checkpoint.Meta{
-			Fingerprint: fp,
-			Input:       o.input,
-			InputSize:   inputSize,
-			Output:      o.output,
-			Options:     fpOpts,
-		}
-		cp, err = checkpoint.Open(o.checkpointPath, want, o.restart)
-		if err != nil {
-			return asConfigError(err)
-		}
-		defer cp.Close()
-		removeStaleOutputTemps(o.output, logf)
-		if n := cp.TornBytes(); n > 0 {
-			logf("checkpoint %s: dropped a torn record tail of %d bytes (an interrupted write); those rows will be redone", o.checkpointPath, n)
-		}
-		meta := cp.Meta()
-		salt, _ = hex.DecodeString(meta.Salt)
-		switch {
-		case meta.Finished && o.retryFailed:
-			rcp, resume, prefill, err = openRetry(o, cp, want, logf)
-			if err != nil {
-				return err
-			}
-			defer rcp.Close()
-			defer prefill.Close()
-		case meta.Finished:
-			if _, err := os.Stat(o.output); err == nil {
-				return alreadyFinished(o, cp, stderr)
-			}
-			logf("the job already finished but %s is missing: writing it again from the checkpoint (no calls)", o.output)
-		case o.retryFailed:
-			return usageErr("the job in %s has not finished: run it without --retry-failed to complete it first", o.checkpointPath)
-		}
-		if rcp == nil && cp.Resumed() {
-			resume, err = buildResume(cp)
-			if err != nil {
-				return err
-			}
-			logf("resuming from %s: %d rows already finished, %d answers waiting to be written", o.checkpointPath, resume.Spooled, len(resume.Pending))
-		}
-		if resume != nil {
-			if c, ok := resume.Prefix.(io.Closer); ok {
-				defer c.Close()
-			}
-		}
-	} else {
-		salt = []byte(fp)
+	job, err := openJob(o, fp, fpOpts, inputSize, logf, stderr)
+	if job != nil {
+		defer job.close()
 	}
+	if job.done {
+		return &report{Input: o.input, Output: o.output, Checkpoint: o.checkpointPath, Outcome: "already finished"}, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	cp, rcp, prefill, resume, salt := job.cp, job.rcp, job.prefill, job.resume, job.salt
 	// Resuming: the primary reader replays the input from the first row, giving every
 	// output row its cells, while a second reader finds the rows still to call.
 	var callSide pipeline.RowSource = src
@@ -463,16 +500,16 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		resume.Replay = src
 		cs, err := openCallSide(o, src, resume.Spooled, logf)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer cs.Close()
 		callSide = cs
 	}
 
 	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
-	sink, err := writers.Create(o.output, outHeader, writerOptions(o, width, src.PhoneColumn()))
+	sink, err := writers.Create(o.sinkPath, outHeader, writerOptions(o, width, src.PhoneColumn()))
 	if err != nil {
-		return usageErr("create output: %w", err)
+		return nil, usageErr("create output: %w", err)
 	}
 	closed := false
 	defer func() {
@@ -481,14 +518,14 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		}
 	}()
 
-	p := pacer.New(pacer.Config{QPS: o.qps})
+	p := sh.pacer
 	stopProgress := startProgress(o.progress, o.progressInterval, stats, p, stderr)
 
 	cfg := pipeline.Config{
 		Source:          callSide,
 		Width:           width,
 		Out:             sink,
-		Encrypter:       client,
+		Encrypter:       sh.client,
 		Pacer:           p,
 		Resume:          resume,
 		Salt:            salt,
@@ -513,16 +550,15 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 	if ep.sandbox != nil {
 		cfg.Note = "[SANDBOX number, not real]"
 	}
-	if results != nil { // a nil *store.Store must not become a non-nil ResultStore
-		cfg.Store = results
-	}
+	cfg.Store = sh.resultStore()
 	outcome := pipeline.Run(ctx, cfg)
 	stopProgress()
 	snap := stats.Snapshot()
-	// Write the store's queued answers before anything can stop this function.
-	storeClosed = true
-	if err := results.Close(); err != nil {
-		logf("result store %s: closing failed: %v", results.Describe(), err)
+	rep := buildReport(o, src, ep, outcome, snap)
+	rep.setStore(o, sh.results)
+	if sh.single {
+		// Write the store's queued answers before anything can stop this function.
+		sh.closeStore()
 	}
 
 	if record != nil {
@@ -532,11 +568,11 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		if outcome.Stop == pipeline.Completed {
 			meta.Rows = outcome.Rows
 			if err := record.Finish(meta); err != nil {
-				return usageErr("finish checkpoint: %w", err)
+				return rep, usageErr("finish checkpoint: %w", err)
 			}
 			if rcp != nil {
 				if err := replaceWithRetry(o, rcp); err != nil {
-					return &exitError{code: exitUsage, err: err}
+					return rep, &exitError{code: exitUsage, err: err}
 				}
 			}
 		} else if err := record.UpdateMeta(meta); err != nil {
@@ -544,21 +580,16 @@ func encrypt(ctx context.Context, o *encryptOptions, stderr io.Writer) (retErr e
 		}
 	}
 
-	rep := buildReport(o, src, ep, outcome, snap)
-	rep.setStore(o, results)
 	if outcome.Stop == pipeline.Completed {
 		if err := sink.Close(rep.writerSummary()); err != nil {
-			return usageErr("write output: %w", err)
+			return rep, usageErr("write output: %w", err)
 		}
 		closed = true
-	}
-	rep.print(stderr)
-	if o.report != "" {
-		if err := rep.writeJSON(o.report); err != nil {
-			logf("could not write the report: %v", err)
+		if err := o.copyToStdout(stdout); err != nil {
+			return rep, err
 		}
 	}
-	return outcomeError(o, outcome, snap)
+	return rep, outcomeError(o, outcome, snap)
 }
 
 // openStore opens the result store for this account, AuthCode and endpoint, or
