@@ -4,9 +4,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,21 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"dytnsbatch/internal/buildinfo"
+	"dytnsbatch/cli"
 	"dytnsbatch/sandbox"
 )
-
-// Exit codes scripts can rely on (documented in the README).
-const (
-	exitOK          = 0 // every row OK
-	exitRowsFailed  = 1 // finished, some rows not OK
-	exitUsage       = 2 // bad flag, unreadable input, missing credentials or AuthCode
-	exitFatalAPI    = 3 // aborted by a fatal API error or --max-errors; resumable
-	exitInterrupted = 4 // SIGINT/SIGTERM or --max-duration; resumable
-)
-
-// exitCoder is implemented by errors that know their exit code.
-type exitCoder interface{ ExitCode() int }
 
 type command struct {
 	name, summary string
@@ -38,11 +24,11 @@ type command struct {
 }
 
 var commands = []command{
-	{"encrypt", "convert the phone numbers of a CSV/XLSX/XLS file into 140 numbers", runEncrypt},
+	{"encrypt", "convert the phone numbers of a CSV/XLSX/XLS file into 140 numbers", cli.EncryptCommand},
 	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
-	{"status", "show the progress recorded in a job's checkpoint", runStatus},
-	{"cache", "inspect or clean the result store (stats, path, purge)", runCache},
-	{"version", "print the version, VCS revision and Go version (--json for JSON)", runVersion},
+	{"status", "show the progress recorded in a job's checkpoint", cli.StatusCommand},
+	{"cache", "inspect or clean the result store (stats, path, purge)", cli.CacheCommand},
+	{"version", "print the version, VCS revision and Go version (--json for JSON)", cli.VersionCommand},
 }
 
 func main() {
@@ -74,9 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
-			return exitUsage
+			return cli.ExitUsage
 		}
-		return exitOK
+		return cli.ExitOK
 	}
 	if args[0] == "--version" || args[0] == "-version" {
 		args = append([]string{"version"}, args[1:]...)
@@ -97,21 +83,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 			signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 			<-second
 			fmt.Fprintln(stderr, "dytnsbatch: second interrupt, exiting now")
-			os.Exit(exitInterrupted)
+			os.Exit(cli.ExitInterrupted)
 		}()
 		err := c.run(ctx, args[1:], stdout, stderr)
 		return exitCode(err, stderr)
 	}
 	fmt.Fprintf(stderr, "dytnsbatch: unknown command %q\n\n", args[0])
 	usage(stderr)
-	return exitUsage
+	return cli.ExitUsage
 }
 
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
-		return exitOK
+		return cli.ExitOK
 	}
-	var ec exitCoder
+	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(stderr, "dytnsbatch:", msg)
@@ -119,7 +105,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return ec.ExitCode()
 	}
 	fmt.Fprintln(stderr, "dytnsbatch:", err)
-	return exitUsage
+	return cli.ExitUsage
 }
 
 func usage(w io.Writer) {
@@ -143,59 +129,4 @@ func tuneMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(128 << 20)
 	}
-}
-
-// exitError carries an exit code and a message (which may be empty when the
-// summary already said everything).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return ""
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-func (e *exitError) ExitCode() int { return e.code }
-
-// asConfigError keeps an error's own exit code, or makes it a usage/configuration
-// error (exit 2).
-func asConfigError(err error) error {
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return err
-	}
-	return &exitError{code: exitUsage, err: err}
-}
-
-func usageErr(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
-}
-
-// runVersion prints which build this is: one line for a cron log, or JSON (the same
-// object --report writes under "version") for a bug report.
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("version", "version [--json]", stderr)
-	asJSON := fs.Bool("json", false, "print the build information as JSON")
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if len(rest) > 0 {
-		return usageErr("version takes no arguments, got %d", len(rest))
-	}
-	info := buildinfo.Read()
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
-	}
-	_, err = fmt.Fprintln(stdout, info.String())
-	return err
 }

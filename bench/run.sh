@@ -11,7 +11,7 @@
 # In-process figures (no network at all) come from go test -bench:
 #   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
 # and sharing the quota with a fixed 400 calls/s client from:
-#   go test -run X -bench CompetingClient -benchtime 1x .
+#   go test -run X -bench CompetingClient -benchtime 1x ./cli/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${BENCH_DIR:-/tmp/dytnsbatch-bench}

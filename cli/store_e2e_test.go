@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests of the result store: the second night of a job pays only for
 // the new numbers.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests: the built binary, run as a separate process, against the sandbox
 // (embedded with --sandbox, or a sandbox server this test process starts on loopback).
@@ -36,6 +36,12 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// The end-to-end tests run the binary as a user does, from the module root: the
+	// main package is built from there and samples/ and testdata paths are relative to it.
+	if err := os.Chdir(".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "dytnsbatch-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -199,7 +199,7 @@ func defaultOutput(input string) string {
 	return stem + ".encrypted.csv"
 }
 
-func runEncrypt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func EncryptCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseEncryptFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"dytnsbatch/pipeline"
 )
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func StatusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("status", "status CHECKPOINT|OUTPUT", stderr)
 	path, err := parseOne(fs, args, "checkpoint (or output) path")
 	if errors.Is(err, flag.ErrHelp) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 
 const cacheSynopsis = "cache [--cache LOCATION] stats | path | purge --expired | purge --all"
 
-// runCache inspects and cleans the result stores at a location (every account's:
+// CacheCommand inspects and cleans the result stores at a location (every account's:
 // the subcommand needs no credentials).
-func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func CacheCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("cache", cacheSynopsis, stderr)
 	loc := fs.String("cache", "", "result store `LOCATION`: a directory, or a redis:// or rediss:// URL (default: the user cache directory's dytnsbatch/)")
 	expired := fs.Bool("expired", false, "purge: remove the entries whose 140 number has expired")
