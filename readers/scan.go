@@ -365,8 +365,12 @@ func (s *phoneScanner) parseCells(line int) (Row, bool, error) {
 				}
 				return rp.row, blank, nil
 			}
+			name := s.stack[len(s.stack)-1]
 			s.stack = s.stack[:len(s.stack)-1]
-			if len(s.stack) == 0 { // </c>
+			// Only a cell's end gives the row a value: another element directly
+			// in the row (an extension, or damage) must not hand it the
+			// previous cell's buffers.
+			if len(s.stack) == 0 && name == "c" { // </c>
 				if err := s.closeCell(&rp); err != nil {
 					return Row{}, false, err
 				}
