@@ -7,6 +7,9 @@
 #   bench/run.sh resume [ROWS]           kill a job at ~90%, restart: seconds to the first new call
 #   bench/run.sh cpu [ROWS]              CPU per call beside what users would run instead: the bare
 #                                        SDK and a hand-signed net/http client, both under x/time/rate
+#   bench/run.sh store [ROWS]            a second night of ROWS rows (1,000,000 by default), 1% of
+#                                        them new, with the result store and with --no-cache, both
+#                                        at the 1000/s quota (STORE_QPS=0: both unthrottled)
 #
 # In-process figures (no network at all) come from go test -bench:
 #   go test -run XXX -bench Pipeline -benchtime 200000x ./pipeline/
@@ -121,6 +124,40 @@ cpu)
   printf '  ratio dytnsbatch / hand-signed %.2f×, dytnsbatch / bare SDK %.2f×\n' \
     "$(echo "${us[dytnsbatch]} / ${us[handsigned]}" | bc -l)" "$(echo "${us[dytnsbatch]} / ${us[sdkloop]}" | bc -l)"
   ;;
+store)
+  n=${2:-1000000}
+  qps=${STORE_QPS:-1000}
+  night2=$(gen "$n" csv)
+  # Night 1 is night 2 less its last 1%: the numbers of a generated file are distinct, so
+  # night 2 holds exactly n/100 numbers the store lacks.
+  old=$((n - n / 100))
+  night1="$work/night1-$n.csv"
+  head -n $((old + 1)) "$night2" >"$night1"
+  cache="$work/store-cache"
+  rm -rf "$cache"
+  # The sandbox's 140 numbers expire at the end of a 72 h epoch: when less than a day of
+  # it is left, the default --min-validity 24h would call every stored number again.
+  left=$(( 72 * 3600 - $(date +%s) % (72 * 3600) ))
+  minv=24h; [ "$left" -gt $((25 * 3600)) ] || minv=1m
+  common=(--endpoint "$endpoint" --qps "$qps" --progress none --restart --min-validity "$minv")
+  # Night 1 fills the store, unthrottled and untimed: only night 2 is measured.
+  start_sandbox --qps 0 --validity 72h
+  "$bin" encrypt "${common[@]}" --qps 0 --cache "$cache" -o "$work/n1.csv" "$night1" >"$work/n1.log" 2>&1
+  stop_sandbox
+  machine
+  echo "store: night 2 of $n CSV rows, $((n / 100)) of them new, sandbox --validity 72h at --qps $qps, client --qps $qps"
+  for leg in store no-cache; do
+    # A fresh sandbox per leg, so that its request count is the leg's calls on the wire.
+    start_sandbox --qps "$qps" --validity 72h
+    if [ "$leg" = store ]; then flags=(--cache "$cache"); else flags=(--no-cache); fi
+    timed encrypt "${common[@]}" "${flags[@]}" --report "$work/n2-$leg.json" -o "$work/n2-$leg.csv" "$night2" >"$work/n2-$leg.log" 2>&1
+    req=$(stat_field requests)
+    from=$(jq -r '.rows_from_store // 0' "$work/n2-$leg.json")
+    printf '  %-9s %7d calls on the wire, %7d rows from the store, %8.1f s wall, %5.1f s CPU, peak RSS %4d MiB\n' \
+      "$leg" "$req" "$from" "$elapsed" "$cpu" $((rss / 1024))
+    stop_sandbox
+  done
+  ;;
 *)
-  sed -n '2,14p' "$0"; exit 2 ;;
+  sed -n '2,17p' "$0"; exit 2 ;;
 esac
