@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests of the result store with more than one process: two jobs on one
 // embedded store, and a job killed and resumed with the store on.
