@@ -323,17 +323,15 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	}
 
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
-	job, err := openJob(o, fp, fpOpts, inputSize, logf, stderr)
-	if job != nil {
-		defer job.close()
-	}
-	if job.done {
+	j, err := openJob(o, fp, fpOpts, inputSize, logf, stderr)
+	defer j.close()
+	if j.done {
 		return &report{Input: o.input, Output: o.output, Checkpoint: o.checkpointPath, Outcome: "already finished"}, err
 	}
 	if err != nil {
 		return nil, err
 	}
-	cp, rcp, prefill, resume, salt := job.cp, job.rcp, job.prefill, job.resume, job.salt
+	resume := j.resume
 	// Resuming: the primary reader replays the input from the first row, giving every
 	// output row its cells, while a second reader finds the rows still to call.
 	var callSide pipeline.RowSource = src
@@ -362,36 +360,7 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	p := sh.pacer
 	stopProgress := startProgress(o.progress, o.progressInterval, stats, p, stderr)
 
-	cfg := pipeline.Config{
-		Source:          callSide,
-		Width:           width,
-		Out:             sink,
-		Encrypter:       sh.client,
-		Pacer:           p,
-		Resume:          resume,
-		Salt:            salt,
-		Workers:         o.workers,
-		Retries:         o.retries,
-		Dedupe:          !o.noDedupe,
-		OutIDFromColumn: o.outIDColumn != "",
-		MaxErrors:       o.maxErrorsCount,
-		MaxErrorRatio:   o.maxErrorsRatio,
-		MaxDuration:     o.maxDuration,
-		Stats:           stats,
-		Logf:            logf,
-	}
-	record := cp
-	if rcp != nil {
-		record = rcp
-		cfg.Prefill = prefill
-	}
-	if record != nil { // a nil *Checkpoint must not become a non-nil Recorder
-		cfg.Recorder = record
-	}
-	if ep.sandbox != nil {
-		cfg.Note = "[SANDBOX number, not real]"
-	}
-	cfg.Store = sh.resultStore()
+	cfg, record := pipelineConfig(o, sh, j, callSide, width, sink, stats, logf)
 	outcome := pipeline.Run(ctx, cfg)
 	stopProgress()
 	snap := stats.Snapshot()
@@ -402,23 +371,8 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 		sh.closeStore()
 	}
 
-	if record != nil {
-		meta := record.Meta()
-		meta.Calls += snap.Calls
-		meta.Updated = time.Now()
-		if outcome.Stop == pipeline.Completed {
-			meta.Rows = outcome.Rows
-			if err := record.Finish(meta); err != nil {
-				return rep, usageErr("finish checkpoint: %w", err)
-			}
-			if rcp != nil {
-				if err := replaceWithRetry(o, rcp); err != nil {
-					return rep, &exitError{code: exitUsage, err: err}
-				}
-			}
-		} else if err := record.UpdateMeta(meta); err != nil {
-			logf("could not update the checkpoint: %v", err)
-		}
+	if err := finishCheckpoint(o, record, j.rcp, outcome, snap, logf); err != nil {
+		return rep, err
 	}
 
 	if outcome.Stop == pipeline.Completed {
@@ -435,6 +389,68 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 
 // openStore opens the result store for this account, AuthCode and endpoint, or
 // returns nil (no store) after saying why: a store must never stop a run. Not for a
+
+// pipelineConfig wires one file's run: what to read and write, the shared client,
+// pacer and store, and the checkpoint to record in (the --retry-failed one when
+// that pass is on, which also prefills the rows it does not call again).
+func pipelineConfig(o *encryptOptions, sh *shared, j *job, callSide pipeline.RowSource, width int, sink writers.Sink, stats *pipeline.Stats, logf func(string, ...any)) (pipeline.Config, *checkpoint.Checkpoint) {
+	cfg := pipeline.Config{
+		Source:          callSide,
+		Width:           width,
+		Out:             sink,
+		Encrypter:       sh.client,
+		Pacer:           sh.pacer,
+		Resume:          j.resume,
+		Salt:            j.salt,
+		Workers:         o.workers,
+		Retries:         o.retries,
+		Dedupe:          !o.noDedupe,
+		OutIDFromColumn: o.outIDColumn != "",
+		MaxErrors:       o.maxErrorsCount,
+		MaxErrorRatio:   o.maxErrorsRatio,
+		MaxDuration:     o.maxDuration,
+		Stats:           stats,
+		Logf:            logf,
+	}
+	record := j.cp
+	if j.rcp != nil {
+		record = j.rcp
+		cfg.Prefill = j.prefill
+	}
+	if record != nil { // a nil *Checkpoint must not become a non-nil Recorder
+		cfg.Recorder = record
+	}
+	if sh.ep.sandbox != nil {
+		cfg.Note = "[SANDBOX number, not real]"
+	}
+	cfg.Store = sh.resultStore()
+	return cfg, record
+}
+
+// finishCheckpoint records the run's calls in the checkpoint, and marks it finished
+// when every row is written (a --retry-failed pass then replaces the original).
+func finishCheckpoint(o *encryptOptions, record, rcp *checkpoint.Checkpoint, outcome pipeline.Outcome, snap pipeline.Snapshot, logf func(string, ...any)) error {
+	if record != nil {
+		meta := record.Meta()
+		meta.Calls += snap.Calls
+		meta.Updated = time.Now()
+		if outcome.Stop == pipeline.Completed {
+			meta.Rows = outcome.Rows
+			if err := record.Finish(meta); err != nil {
+				return usageErr("finish checkpoint: %w", err)
+			}
+			if rcp != nil {
+				if err := replaceWithRetry(o, rcp); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+			}
+		} else if err := record.UpdateMeta(meta); err != nil {
+			logf("could not update the checkpoint: %v", err)
+		}
+	}
+	return nil
+}
+
 // run (--dry-run): it neither sweeps nor creates a store.
 func openStore(o *encryptOptions, account, authCode, endpoint string, run bool, logf func(string, ...any)) *store.Store {
 	if o.noCache {
