@@ -38,6 +38,32 @@ func (l *listFlag) Set(v string) error {
 // Command implements `dytnsbatch sandbox [flags]`: it serves the sandbox
 // until ctx is cancelled, then shuts down gracefully.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, listen, err := parseFlags(args, stdout, stderr)
+	if err != nil || cfg == nil {
+		return err
+	}
+	srv, err := Start(listen, *cfg)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, srv, cfg)
+
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("sandbox shutdown: %w", err)
+	}
+	st := srv.Sandbox().Stats()
+	fmt.Fprintf(stdout, "sandbox stopped: %d requests, %d billed, %d throttled, %d rejected before auth\n",
+		st.Requests, st.Billed, st.Throttled, st.RejectedBeforeAuth)
+	return nil
+}
+
+// parseFlags reads the sandbox's flags into a validated Config and the listen
+// address. A nil Config with a nil error means --help was printed.
+func parseFlags(args []string, stdout, stderr io.Writer) (*Config, string, error) {
 	def := DefaultConfig()
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	// Parse silently, then print usage where it belongs: stdout when asked
@@ -72,14 +98,14 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
-			return nil
+			return nil, "", nil
 		}
 		fs.SetOutput(stderr)
 		fs.Usage()
-		return &UsageError{Err: err}
+		return nil, "", &UsageError{Err: err}
 	}
 	if fs.NArg() > 0 {
-		return &UsageError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return nil, "", &UsageError{Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	if len(codes) == 0 {
 		codes = listFlag{DefaultAuthCode}
@@ -87,11 +113,11 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch *throttleCode {
 	case "System.LimitControl", "Throttling.User", "Throttling", "Throttling.Api":
 	default:
-		return &UsageError{Err: fmt.Errorf("--throttle-code %q: want System.LimitControl, Throttling.User, Throttling or Throttling.Api", *throttleCode)}
+		return nil, "", &UsageError{Err: fmt.Errorf("--throttle-code %q: want System.LimitControl, Throttling.User, Throttling or Throttling.Api", *throttleCode)}
 	}
 	if !*allowRemote {
 		if err := checkLoopback(*listen); err != nil {
-			return &UsageError{Err: err}
+			return nil, "", &UsageError{Err: err}
 		}
 	}
 	cfg := def
@@ -107,40 +133,29 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Seed = *seed
 	cfg.Validity = *validity
 	if cfg.SlowDelay <= 0 || cfg.Validity <= 0 {
-		return &UsageError{Err: errors.New("--slow-delay and --validity must be > 0")}
+		return nil, "", &UsageError{Err: errors.New("--slow-delay and --validity must be > 0")}
 	}
 	if err := cfg.Validate(); err != nil {
-		return &UsageError{Err: err}
+		return nil, "", &UsageError{Err: err}
 	}
+	return &cfg, *listen, nil
+}
 
-	srv, err := Start(*listen, cfg)
-	if err != nil {
-		return err
-	}
+// printBanner tells the user where the sandbox listens and how to point encrypt at it.
+func printBanner(stdout io.Writer, srv *Server, cfg *Config) {
+	k := cfg.AccessKeys[0]
 	addr := srv.Addr()
 	fmt.Fprintf(stdout, "Dytnsapi sandbox listening on %s (endpoint %s)\n", srv.URL(), addr)
 	fmt.Fprintf(stdout, "qps=%d window=%s error-mode=%s latency=%s±%s\n", cfg.QPS, cfg.Window, cfg.ErrorMode, cfg.Latency, cfg.Jitter)
 	fmt.Fprintf(stdout, "Sandbox credentials (not secret):\n")
-	fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", shellQuote(*keyID))
-	fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", shellQuote(*keySecret))
-	if *token != "" {
-		fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_SECURITY_TOKEN=%s\n", shellQuote(*token))
+	fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", shellQuote(k.ID))
+	fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", shellQuote(k.Secret))
+	if k.SecurityToken != "" {
+		fmt.Fprintf(stdout, "  export ALIBABA_CLOUD_SECURITY_TOKEN=%s\n", shellQuote(k.SecurityToken))
 	}
-	fmt.Fprintf(stdout, "  export DYTNS_AUTH_CODE=%s\n", shellQuote(codes[0]))
+	fmt.Fprintf(stdout, "  export DYTNS_AUTH_CODE=%s\n", shellQuote(cfg.AuthCodes[0]))
 	fmt.Fprintf(stdout, "Then run:\n  dytnsbatch encrypt --endpoint %s FILE\n", addr)
 	fmt.Fprintf(stdout, "Counters: %s%s\n", srv.URL(), StatsPath)
-
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("sandbox shutdown: %w", err)
-	}
-	st := srv.Sandbox().Stats()
-	fmt.Fprintf(stdout, "sandbox stopped: %d requests, %d billed, %d throttled, %d rejected before auth\n",
-		st.Requests, st.Billed, st.Throttled, st.RejectedBeforeAuth)
-	return nil
 }
 
 // checkLoopback refuses addresses that would expose the sandbox (and its
