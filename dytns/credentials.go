@@ -411,6 +411,13 @@ func cliConfigStep(r *credResolver) (*found, error) {
 		r.note("aliyun CLI config %s: profile %q (%s) has mode AK but no AccessKey; run `aliyun configure --profile %s`", path, p.Name, how, p.Name)
 		return nil, nil
 	}
+	return cliProfileProvider(r, p, path, source)
+}
+
+// cliProfileProvider builds the credentials provider for one aliyun CLI profile,
+// by its mode; a mode dytnsbatch cannot use is an error naming the profile.
+func cliProfileProvider(r *credResolver, p *cliProfile, path, source string) (*found, error) {
+	var err error
 	f := &found{source: source}
 	if p.Mode == "CloudSSO" || p.Mode == "OAuth" {
 		f.hint = fmt.Sprintf("log in again with `aliyun configure --profile %s --mode %s`", p.Name, p.Mode)
