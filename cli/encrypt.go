@@ -209,7 +209,7 @@ func logTo(w io.Writer) func(format string, args ...any) {
 // encrypt runs the job of one INPUT: the shared parts, the file, the summary.
 func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) error {
 	logf := logTo(stderr)
-	sh, err := openShared(o, logf, true)
+	sh, err := openShared(o, logf)
 	if err != nil {
 		return err
 	}
@@ -226,21 +226,17 @@ func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) e
 	return err
 }
 
-// shared is what every file of a run uses: one endpoint and client, one result
-// store, one pacer (so one quota) and one dedupe across files.
+// shared is what outlives one file's job: the endpoint and client, the result
+// store and the pacer (so one quota), opened once per run.
 type shared struct {
 	ep      *endpointSetup
 	client  *dytns.Client
 	results *store.Store
-	dedupe  *runAnswers
 	pacer   *pacer.Pacer
-	// single: close the store as soon as the one file's calls are done, so its
-	// queued answers are written before anything else can stop the run.
-	single bool
-	logf   func(string, ...any)
+	logf    func(string, ...any)
 }
 
-func openShared(o *encryptOptions, logf func(string, ...any), single bool) (*shared, error) {
+func openShared(o *encryptOptions, logf func(string, ...any)) (*shared, error) {
 	ep, err := setupEndpoint(o)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
@@ -258,20 +254,13 @@ func openShared(o *encryptOptions, logf func(string, ...any), single bool) (*sha
 	if ep.sandbox == nil {
 		logf("credentials: %s", client.CredentialSource())
 	}
-	sh := &shared{ep: ep, client: client, single: single, logf: logf, pacer: pacer.New(pacer.Config{QPS: o.qps})}
+	sh := &shared{ep: ep, client: client, logf: logf, pacer: pacer.New(pacer.Config{QPS: o.qps})}
 	sh.results = openStore(o, client.AccountID(), ep.cfg.AuthCode, ep.label, true, logf)
-	if !single && !o.noDedupe {
-		sh.dedupe = newRunAnswers(sh.results)
-	}
 	return sh, nil
 }
 
-// resultStore is what the pipeline of one file asks: the run's own answers across
-// files, then the persistent store.
+// resultStore is the persistent store as the pipeline takes it.
 func (sh *shared) resultStore() pipeline.ResultStore {
-	if sh.dedupe != nil {
-		return sh.dedupe
-	}
 	if sh.results != nil { // a nil *store.Store must not become a non-nil ResultStore
 		return sh.results
 	}
@@ -297,9 +286,10 @@ func (sh *shared) close() {
 }
 
 // encryptFile runs the job of one file through the run's shared parts and returns
-// its report (nil when it stopped before any call) and its exit error. It is long
-// because it is the one place where checkpoint, reader, sink and pipeline meet;
-// the checkpoint part is in openJob.
+// its report (nil when it stopped before any call, or the job had already
+// finished) and its exit error. It is the one place where checkpoint, reader,
+// sink and pipeline meet; the checkpoint part is in openJob, the wiring in
+// pipelineConfig, the recording in finishCheckpoint.
 func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, stderr io.Writer) (*report, error) {
 	logf := logTo(stderr)
 	inputSum, inputSize, inputLines, err := inputFacts(o.inputPath)
@@ -325,8 +315,8 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
 	j, err := openJob(o, fp, fpOpts, inputSize, logf, stderr)
 	defer j.close()
-	if j.done {
-		return &report{Input: o.input, Output: o.output, Checkpoint: o.checkpointPath, Outcome: "already finished"}, err
+	if j.done { // alreadyFinished said so; no summary, and an earlier --report stays
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -366,10 +356,8 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	snap := stats.Snapshot()
 	rep := buildReport(o, src, ep, outcome, snap)
 	rep.setStore(o, sh.results)
-	if sh.single {
-		// Write the store's queued answers before anything can stop this function.
-		sh.closeStore()
-	}
+	// Write the store's queued answers before anything can stop this function.
+	sh.closeStore()
 
 	if err := finishCheckpoint(o, record, j.rcp, outcome, snap, logf); err != nil {
 		return rep, err
