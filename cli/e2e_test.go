@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"dytnsbatch/dytns"
+	"dytnsbatch/internal/buildinfo"
 	"dytnsbatch/pipeline/pacer"
 	"dytnsbatch/sandbox"
 )
@@ -229,6 +231,7 @@ func TestE2ESampleCSVToCSV(t *testing.T) {
 		Codes       map[string]int64 `json:"codes"`
 		BilledCalls int64            `json:"billed_calls"`
 		Mode        string           `json:"mode"`
+		Version     buildinfo.Info   `json:"version"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
@@ -240,6 +243,10 @@ func TestE2ESampleCSVToCSV(t *testing.T) {
 	// 8 OK rows, 7 distinct numbers: dedupe saves one call.
 	if rep.Rows != 12 || rep.Codes["OK"] != 8 || rep.BilledCalls != 7 || rep.Mode != "sandbox" {
 		t.Errorf("report = %+v", rep)
+	}
+	// The report says which build wrote it.
+	if v := rep.Version; v.Module != "dytnsbatch" || v.GoVersion != runtime.Version() || v.Version == "" {
+		t.Errorf("report version = %+v", v)
 	}
 
 	// Run again: the job is finished, nothing is called, the exit code is the same.

@@ -75,26 +75,3 @@ func TestE2EVersion(t *testing.T) {
 		t.Errorf("JSON renders as %q, --version printed %q", info.String(), line)
 	}
 }
-
-// TestE2EReportNamesTheBuild: a --report file says which build wrote it.
-func TestE2EReportNamesTheBuild(t *testing.T) {
-	dir := t.TempDir()
-	rep := filepath.Join(dir, "report.json")
-	r := runBin(t, nil, "encrypt", "--sandbox", "samples/customers.csv", "-o", filepath.Join(dir, "out.csv"), "--report", rep)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1 (the sample holds rows that cannot be sent)\n%s", r.code, r.stderr)
-	}
-	b, err := os.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Version buildinfo.Info `json:"version"`
-	}
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Version.Module != "dytnsbatch" || got.Version.GoVersion != runtime.Version() || got.Version.Version == "" {
-		t.Errorf("report version = %+v", got.Version)
-	}
-}

@@ -17,12 +17,11 @@ const (
 // exitCoder is implemented by errors that know their exit code.
 type exitCoder interface{ ExitCode() int }
 
-// The exit codes and the interface, for main's one error-to-exit-code switch.
+// The exit codes main itself returns, and the interface of its one
+// error-to-exit-code switch.
 const (
 	ExitOK          = exitOK
-	ExitRowsFailed  = exitRowsFailed
 	ExitUsage       = exitUsage
-	ExitFatalAPI    = exitFatalAPI
 	ExitInterrupted = exitInterrupted
 )
 

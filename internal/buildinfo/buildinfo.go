@@ -31,15 +31,11 @@ func Read() Info {
 }
 
 func fromBuildInfo(bi *debug.BuildInfo) Info {
-	info := Info{
-		Module:    bi.Main.Path,
-		Version:   bi.Main.Version,
-		GoVersion: bi.GoVersion,
-		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
-	}
+	info := Info{Module: bi.Main.Path, Version: bi.Main.Version, GoVersion: bi.GoVersion}
 	if info.Version == "" {
 		info.Version = "(devel)"
 	}
+	goos, goarch := runtime.GOOS, runtime.GOARCH
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
@@ -49,11 +45,12 @@ func fromBuildInfo(bi *debug.BuildInfo) Info {
 		case "vcs.modified":
 			info.Modified = s.Value == "true"
 		case "GOOS":
-			info.Platform = s.Value + info.Platform[strings.Index(info.Platform, "/"):]
+			goos = s.Value
 		case "GOARCH":
-			info.Platform = info.Platform[:strings.Index(info.Platform, "/")+1] + s.Value
+			goarch = s.Value
 		}
 	}
+	info.Platform = goos + "/" + goarch
 	return info
 }
 
