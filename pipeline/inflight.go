@@ -55,7 +55,7 @@ func (v *vegas) next(least, avg time.Duration, samples int) int {
 	case queue < vegasAlpha:
 		v.limit = min(v.max, v.limit+step)
 	case queue > vegasBeta:
-		v.limit = max(vegasMin, v.limit-step)
+		v.limit = max(min(vegasMin, v.max), v.limit-step)
 	}
 	return v.limit
 }
@@ -74,7 +74,9 @@ type inflightGate struct {
 }
 
 func newInflightGate(start, maxLimit int) *inflightGate {
-	start = max(vegasMin, min(start, maxLimit))
+	// The floor is vegasMin, unless --workers allows fewer: a start above the token
+	// channel's capacity would block here for ever (--qps 0 --workers 1 did).
+	start = max(min(vegasMin, maxLimit), min(start, maxLimit))
 	g := &inflightGate{tokens: make(chan struct{}, maxLimit), v: vegas{limit: start, max: maxLimit}}
 	for range start {
 		g.tokens <- struct{}{}

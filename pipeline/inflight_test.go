@@ -112,3 +112,17 @@ func TestInflightGateHoldsTheLimit(t *testing.T) {
 		t.Errorf("after the run %d tokens free, %d to retire; limit %d", len(g.tokens), g.retire.Load(), limit)
 	}
 }
+
+// Fewer workers than vegas's floor: the gate must start (it used to block filling
+// more tokens than its capacity) and never let more than that many calls in.
+func TestInflightGateBelowVegasFloor(t *testing.T) {
+	for _, n := range []int{1, 2, vegasMin - 1} {
+		g := newInflightGate(n, n)
+		if got := g.limit(); got != n {
+			t.Fatalf("workers %d: limit %d", n, got)
+		}
+		if got := g.v.next(time.Millisecond, 100*time.Millisecond, vegasMinSamples); got != n {
+			t.Fatalf("workers %d: after a slow tick the limit is %d", n, got)
+		}
+	}
+}
