@@ -37,7 +37,7 @@ var ResultColumns = []string{"EncryptedNumber", "ExpireTime", "OutId", "Code", "
 const (
 	SourceCall   = "call"   // an API call of this job
 	SourceCache  = "cache"  // the result store: an earlier job's answer, still valid
-	SourceDedupe = "dedupe" // another row of this job with the same number
+	SourceDedupe = "dedupe" // another row with the same number, of this job or an earlier file of the run
 	SourceLocal  = "local"  // never sent: a local Input.* code
 )
 

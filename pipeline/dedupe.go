@@ -87,17 +87,22 @@ func (d *dedupeTable) remember(key uint64, line int64, r checkpoint.Result) {
 // lookup returns the shared answer for key, with the copy's own fields left to the caller.
 func (d *dedupeTable) lookup(key uint64) (checkpoint.Result, int64, bool) {
 	if p, ok := d.done[key]; ok {
-		return checkpoint.Result{
-			EncryptedNumber: strconv.FormatUint(p.encrypted, 10),
-			ExpireTime:      time.Unix(expireEpoch+int64(p.expire), 0).In(beijing).Format(expireLayout),
-			Code:            CodeOK,
-			Message:         CodeOK,
-		}, int64(p.firstLine), true
+		return p.unpack(), int64(p.firstLine), true
 	}
 	if r, ok := d.odd[key]; ok {
 		return r, 0, true
 	}
 	return checkpoint.Result{}, 0, false
+}
+
+// unpack is the OK answer p holds.
+func (p packedAnswer) unpack() checkpoint.Result {
+	return checkpoint.Result{
+		EncryptedNumber: strconv.FormatUint(p.encrypted, 10),
+		ExpireTime:      time.Unix(expireEpoch+int64(p.expire), 0).In(beijing).Format(expireLayout),
+		Code:            CodeOK,
+		Message:         CodeOK,
+	}
 }
 
 func pack(line int64, r checkpoint.Result) (packedAnswer, bool) {

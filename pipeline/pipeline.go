@@ -93,6 +93,11 @@ type Config struct {
 	// Store, when set, answers numbers from earlier jobs (Source "cache") and keeps
 	// every OK answer of this one. nil: none.
 	Store ResultStore
+	// Shared, when set (and Dedupe is on), answers numbers that an earlier job of the
+	// same run got, and is given this job's OK answers; Name is how its Messages
+	// name this job's file. nil: a job on its own.
+	Shared *RunAnswers
+	Name   string
 
 	// Workers is a fixed worker count; 0 grows the pool to what the observed latency
 	// needs to reach the pacer's rate (Little's law), up to MaxWorkers.
@@ -200,6 +205,8 @@ type runner struct {
 
 	mu     sync.Mutex // guards dedupe
 	dedupe *dedupeTable
+	// sharedFile is this job's index in cfg.Shared.
+	sharedFile uint32
 
 	stopOnce sync.Once
 	reason   StopReason
@@ -261,6 +268,9 @@ func Run(ctx context.Context, cfg Config) Outcome {
 		context.AfterFunc(ctx, func() { r.halt(Interrupted, nil, nil) })
 	}
 
+	if cfg.Shared != nil {
+		r.sharedFile = cfg.Shared.file(cfg.Name)
+	}
 	if err := r.seedDedupe(); err != nil {
 		return Outcome{Stop: Failed, Err: err}
 	}
@@ -425,6 +435,7 @@ func (r *runner) read() error {
 			it.res, it.done = res, true
 			r.stats.resumed.Add(1)
 			r.backfill(row, res)
+			r.shareRecorded(row, res)
 			r.finished <- it
 			continue
 		}
@@ -455,7 +466,7 @@ func (r *runner) read() error {
 			}
 			r.mu.Unlock()
 		}
-		if r.fromStore(it) {
+		if r.fromRun(it) || r.fromStore(it) {
 			r.finished <- it
 			continue
 		}
@@ -742,6 +753,7 @@ func (r *runner) finishCall(it *item, done bool) {
 	}
 	it.done = true
 	it.res.Source = SourceCall
+	r.shareAnswer(it.num, it.row.Line, it.res)
 	if r.cfg.Store != nil && it.res.Code == CodeOK {
 		r.cfg.Store.Save(it.num, store.Answer{EncryptedNumber: it.res.EncryptedNumber, ExpireTime: it.res.ExpireTime, RequestID: it.res.RequestID, Fetched: time.Now()})
 	}

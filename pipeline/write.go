@@ -119,6 +119,7 @@ func (r *runner) replay(res *Resume) (int64, error) {
 		}
 		r.stats.resumed.Add(1)
 		r.backfill(row, rec)
+		r.shareRecorded(row, rec)
 		if err := r.emit(row, rec, false); err != nil {
 			return n, err
 		}

@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"dytnsbatch/dytns"
+)
+
+// Two jobs of one run share one RunAnswers: a number answered OK in the first file
+// costs no call in the second, a number that failed there is called again, and
+// the second file's rows say where their answer came from.
+func TestRunAnswersShareOKAnswersAcrossJobs(t *testing.T) {
+	api := newFakeAPI()
+	api.failures["13900000002"] = []error{&dytns.Error{Code: "isv.PHONE_NUMBER_ERROR", Message: "bad", Class: dytns.Permanent}}
+	shared := NewRunAnswers()
+	run := func(name string, phones []string) *memSink {
+		t.Helper()
+		out := &memSink{}
+		cfg := baseConfig(newSliceSource(phones), out, api)
+		cfg.Shared, cfg.Name = shared, name
+		if o := Run(context.Background(), cfg); o.Stop != Completed {
+			t.Fatalf("%s: stopped %v: %v", name, o.Stop, o.Err)
+		}
+		return out
+	}
+	run("a.csv", []string{"13900000001", "13900000002", "13900000003"})
+	if got := api.total.Load(); got != 3 {
+		t.Fatalf("first file: %d calls, want 3", got)
+	}
+	if shared.Len() != 2 {
+		t.Fatalf("shared answers: %d, want 2 (the failed number is not shared)", shared.Len())
+	}
+	out := run("b.xlsx", []string{"13900000003", "13900000004", "13900000002", "13900000003"})
+	if got := api.total.Load(); got != 5 {
+		t.Fatalf("after the second file: %d calls, want 5 (13900000004 new, 13900000002 failed before)", got)
+	}
+	if n := api.callsFor("13900000003"); n != 1 {
+		t.Fatalf("13900000003 called %d times across the files, want 1", n)
+	}
+	first := out.rows[0]
+	if first[colCode] != CodeOK || first[colEncrypted] != "14000000003" {
+		t.Fatalf("shared row: %q", first)
+	}
+	if want := "same number as row 4 of a.csv"; !strings.Contains(first[colMessage], want) {
+		t.Fatalf("shared row message %q, want it to contain %q", first[colMessage], want)
+	}
+	if src := first[colAttempts+1]; src != SourceDedupe {
+		t.Fatalf("shared row source %q, want %q", src, SourceDedupe)
+	}
+	if last := out.rows[3]; last[colEncrypted] != "14000000003" || last[colAttempts+1] != SourceDedupe {
+		t.Fatalf("repeat within the second file: %q", last)
+	}
+}
+
+// A resumed job shares the answers its checkpoint already holds (rows finished
+// before the kill), not only those of its new calls.
+func TestRunAnswersShareResumedAnswers(t *testing.T) {
+	api := newFakeAPI()
+	phones := []string{"13900000001", "13900000002", "13900000003", "13900000004"}
+	rec := newMemRecorder()
+	cfg := baseConfig(newSliceSource(phones), &memSink{}, api)
+	cfg.Recorder = rec
+	ctx, cancel := context.WithCancel(context.Background())
+	api.onCall = func(n int64) {
+		if n == 2 {
+			cancel()
+		}
+	}
+	cfg.Workers = 1
+	Run(ctx, cfg)
+	api.onCall = nil
+	done := api.total.Load()
+	if done == 0 || done >= int64(len(phones)) {
+		t.Fatalf("first attempt made %d calls; the test needs a partial run", done)
+	}
+
+	shared := NewRunAnswers()
+	cfg = baseConfig(newSliceSource(phones), &memSink{}, api)
+	cfg.Recorder, cfg.Resume = rec, rec.resume(phones)
+	cfg.Shared, cfg.Name = shared, "a.csv"
+	if o := Run(context.Background(), cfg); o.Stop != Completed {
+		t.Fatalf("resume stopped %v: %v", o.Stop, o.Err)
+	}
+	if shared.Len() != len(phones) {
+		t.Fatalf("after the resume %d numbers are shared, want %d (recorded and new)", shared.Len(), len(phones))
+	}
+	before := api.total.Load()
+	cfg = baseConfig(newSliceSource(phones), &memSink{}, api)
+	cfg.Shared, cfg.Name = shared, "b.csv"
+	if o := Run(context.Background(), cfg); o.Stop != Completed {
+		t.Fatalf("second file stopped %v: %v", o.Stop, o.Err)
+	}
+	if n := api.total.Load() - before; n != 0 {
+		t.Fatalf("second file made %d calls, want 0", n)
+	}
+}
