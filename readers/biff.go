@@ -166,101 +166,137 @@ func biffRecords(stream []byte, off int, fn func(typ int, data []byte) bool) err
 // scanBIFF reads the globals substream of a BIFF8 Workbook stream and checks
 // that every sheet substream is whole.
 func scanBIFF(stream []byte) (*biffBook, error) {
-	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
-		return nil, fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
+	if err := checkBIFF8(stream); err != nil {
+		return nil, err
 	}
-	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
-		return nil, fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
-	}
-	b := &biffBook{formats: map[int]string{}}
-	var encrypted bool
-	var bad string
-	var sst [][]byte // the SST record's data, then its CONTINUE records'
-	inSST := false
-	err := biffRecords(stream, 0, func(typ int, data []byte) bool {
-		if typ == biffContinue {
-			if inSST {
-				sst = append(sst, data)
-			}
-			return true
-		}
-		inSST = false
-		switch typ {
-		case biffFilePass:
-			encrypted = true
-			return false
-		case biffXF:
-			if len(data) < 4 {
-				bad = "XF"
-				return false
-			}
-			b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
-		case biffFormat:
-			if len(data) < 5 {
-				bad = "FORMAT"
-				return false
-			}
-			code, ok := xlString(data[2:])
-			if !ok {
-				bad = "FORMAT"
-				return false
-			}
-			b.formats[int(binary.LittleEndian.Uint16(data))] = code
-		case biffSST:
-			if sst != nil || len(data) < 8 {
-				bad = "SST"
-				return false
-			}
-			sst, inSST = [][]byte{data}, true
-		case biffDateMode:
-			if len(data) < 2 {
-				bad = "DATEMODE"
-				return false
-			}
-			b.date1904 = binary.LittleEndian.Uint16(data) == 1
-		case biffBoundSheet:
-			if len(data) < 8 {
-				bad = "BOUNDSHEET"
-				return false
-			}
-			s := biffSheet{
-				offset: int(binary.LittleEndian.Uint32(data)),
-				hidden: data[4]&0x03 != 0,
-				kind:   data[5],
-			}
-			var ok bool
-			if s.name, ok = shortXLString(data[6:]); !ok {
-				bad = "BOUNDSHEET"
-				return false
-			}
-			b.sheets = append(b.sheets, s)
-		}
-		return true
-	})
+	g := globalsReader{b: &biffBook{formats: map[int]string{}}}
+	err := biffRecords(stream, 0, g.record)
 	switch {
-	case encrypted:
+	case g.encrypted:
 		return nil, errXLSEncrypted
 	case err != nil:
 		return nil, err
-	case bad != "":
-		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, bad)
-	case len(b.sheets) == 0:
+	case g.bad != "":
+		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, g.bad)
+	case len(g.b.sheets) == 0:
 		return nil, errors.New("the workbook has no worksheets")
 	}
-	if sst != nil {
-		if b.sst, err = readSST(sst); err != nil {
+	if g.sst != nil {
+		if g.b.sst, err = readSST(g.sst); err != nil {
 			return nil, err
 		}
 	}
-	for _, s := range b.sheets {
-		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
-			return nil, fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
+	if err := checkSheets(stream, g.b.sheets); err != nil {
+		return nil, err
+	}
+	return g.b, nil
+}
+
+// checkBIFF8 checks that the stream starts with a BIFF8 BOF record; an older
+// BIFF version gets its own message rather than being called damaged.
+func checkBIFF8(stream []byte) error {
+	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
+		return fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
+	}
+	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
+		return fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
+	}
+	return nil
+}
+
+// globalsReader gathers the workbook globals, record by record.
+type globalsReader struct {
+	b         *biffBook
+	encrypted bool     // a FILEPASS record: the rest is ciphertext
+	bad       string   // the name of a record too short to read
+	sst       [][]byte // the SST record's data, then its CONTINUE records'
+	inSST     bool     // the last record was the SST or one of its CONTINUEs
+}
+
+// record takes one globals record; it returns false to stop the walk at a
+// FILEPASS or a damaged record.
+func (g *globalsReader) record(typ int, data []byte) bool {
+	if typ == biffContinue {
+		if g.inSST {
+			g.sst = append(g.sst, data)
 		}
-		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
-			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
+		return true
+	}
+	g.inSST = false
+	switch typ {
+	case biffFilePass:
+		g.encrypted = true
+		return false
+	case biffSST:
+		if g.sst != nil || len(data) < 8 {
+			g.bad = "SST"
+			return false
+		}
+		g.sst, g.inSST = [][]byte{data}, true
+	default:
+		if bad := g.b.addGlobal(typ, data); bad != "" {
+			g.bad = bad
+			return false
 		}
 	}
-	return b, nil
+	return true
+}
+
+// addGlobal records an XF, FORMAT, DATEMODE or BOUNDSHEET record in b and
+// ignores other records; it returns the record's name when the record is too
+// short to read.
+func (b *biffBook) addGlobal(typ int, data []byte) (bad string) {
+	switch typ {
+	case biffXF:
+		if len(data) < 4 {
+			return "XF"
+		}
+		b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
+	case biffFormat:
+		if len(data) < 5 {
+			return "FORMAT"
+		}
+		code, ok := xlString(data[2:])
+		if !ok {
+			return "FORMAT"
+		}
+		b.formats[int(binary.LittleEndian.Uint16(data))] = code
+	case biffDateMode:
+		if len(data) < 2 {
+			return "DATEMODE"
+		}
+		b.date1904 = binary.LittleEndian.Uint16(data) == 1
+	case biffBoundSheet:
+		if len(data) < 8 {
+			return "BOUNDSHEET"
+		}
+		s := biffSheet{
+			offset: int(binary.LittleEndian.Uint32(data)),
+			hidden: data[4]&0x03 != 0,
+			kind:   data[5],
+		}
+		var ok bool
+		if s.name, ok = shortXLString(data[6:]); !ok {
+			return "BOUNDSHEET"
+		}
+		b.sheets = append(b.sheets, s)
+	}
+	return ""
+}
+
+// checkSheets checks that every sheet substream is whole: it starts with a
+// BOF where the workbook says, and its records run to its EOF inside the
+// stream.
+func checkSheets(stream []byte, sheets []biffSheet) error {
+	for _, s := range sheets {
+		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
+			return fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
+		}
+		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
+			return fmt.Errorf("sheet %s: %w", s.name, err)
+		}
+	}
+	return nil
 }
 
 // continued reads data that runs on from a record into its CONTINUE records.

@@ -156,3 +156,67 @@ func TestSheetReaderRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestGlobalsReaderRecord(t *testing.T) {
+	recs := []struct {
+		typ  int
+		data []byte
+	}{
+		{biffXF, bytes.Join([][]byte{u16(0), u16(164)}, nil)},
+		{biffFormat, bytes.Join([][]byte{u16(164), u16(4), {0}, []byte("0.00")}, nil)},
+		{biffDateMode, u16(1)},
+		{biffSST, make([]byte, 8)},
+		{biffContinue, []byte("c1")},
+		{biffContinue, []byte("c2")},
+		{biffBoundSheet, bytes.Join([][]byte{u32(1000), {1, 0, 2, 1}, wideChars("客户")}, nil)},
+		{biffContinue, []byte("not SST")}, // after another record: not the SST's
+		{biffBoundSheet, bytes.Join([][]byte{u32(2000), {0, 2, 1, 0}, []byte("S")}, nil)},
+		{0x0031, nil}, // FONT: ignored
+	}
+	g := globalsReader{b: &biffBook{formats: map[int]string{}}}
+	for i, r := range recs {
+		if !g.record(r.typ, r.data) {
+			t.Fatalf("record %d (%#04x) stopped the walk: bad %q", i, r.typ, g.bad)
+		}
+	}
+	want := &biffBook{
+		sheets: []biffSheet{
+			{offset: 1000, hidden: true, kind: 0, name: "客户"},
+			{offset: 2000, hidden: false, kind: 2, name: "S"},
+		},
+		date1904: true,
+		xfFormat: []uint16{164},
+		formats:  map[int]string{164: "0.00"},
+	}
+	if !reflect.DeepEqual(g.b, want) {
+		t.Errorf("book %+v, want %+v", g.b, want)
+	}
+	if wantSST := [][]byte{make([]byte, 8), []byte("c1"), []byte("c2")}; !reflect.DeepEqual(g.sst, wantSST) {
+		t.Errorf("SST fragments %q, want %q", g.sst, wantSST)
+	}
+
+	for _, tt := range []struct {
+		typ       int
+		data      []byte
+		bad       string
+		encrypted bool
+	}{
+		{biffFilePass, nil, "", true},
+		{biffXF, u16(0), "XF", false},
+		{biffFormat, u16(164), "FORMAT", false},
+		{biffFormat, bytes.Join([][]byte{u16(164), u16(9), {0}, []byte("0.0")}, nil), "FORMAT", false}, // cut short
+		{biffDateMode, []byte{1}, "DATEMODE", false},
+		{biffBoundSheet, u32(0), "BOUNDSHEET", false},
+		{biffBoundSheet, bytes.Join([][]byte{u32(0), {0, 0, 5, 0}, []byte("S")}, nil), "BOUNDSHEET", false}, // name cut short
+		{biffSST, make([]byte, 7), "SST", false},
+	} {
+		g := globalsReader{b: &biffBook{formats: map[int]string{}}}
+		if g.record(tt.typ, tt.data) || g.bad != tt.bad || g.encrypted != tt.encrypted {
+			t.Errorf("%#04x % x: walk went on, or bad %q encrypted %v; want it stopped with bad %q encrypted %v", tt.typ, tt.data, g.bad, g.encrypted, tt.bad, tt.encrypted)
+		}
+	}
+	g = globalsReader{b: &biffBook{formats: map[int]string{}}}
+	if !g.record(biffSST, make([]byte, 8)) || g.record(biffSST, make([]byte, 8)) || g.bad != "SST" {
+		t.Errorf("a second SST record: bad %q, want it refused as SST", g.bad)
+	}
+}
