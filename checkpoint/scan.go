@@ -61,83 +61,121 @@ func (s *scanResult) counts() map[string]int64 {
 func scanFile(f *os.File, path string) (*scanResult, error) {
 	res := &scanResult{pendingAt: make(map[int64]span)}
 	rr := newRecordReader(f)
-	var metaRaw []byte
-	first := true
-	for {
-		typ, payload, start, err := rr.next()
-		if err == io.EOF {
-			res.end = rr.off
-			break
-		}
-		if err == errBadRecord {
-			if first {
-				return nil, fmt.Errorf("open checkpoint %s: %w", path, ErrNotCheckpoint)
-			}
-			res.end = start
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoint %s at offset %d: %w", path, start, err)
-		}
-		if first {
-			if typ != recHeader {
-				return nil, fmt.Errorf("open checkpoint %s: %w", path, ErrNotCheckpoint)
-			}
-			if err := checkHeader(payload); err != nil {
-				return nil, fmt.Errorf("open checkpoint %s: %w", path, err)
-			}
-			first = false
-			continue
-		}
-		switch typ {
-		case recMeta:
-			metaRaw = append(metaRaw[:0], payload...)
-		case recSpool:
-			idx, code, err := decodeIndexCode(payload)
-			if err != nil {
-				return nil, fmt.Errorf("read checkpoint %s at offset %d: %w: %w", path, start, ErrCorrupt, err)
-			}
-			if idx != res.spooled {
-				return nil, fmt.Errorf("read checkpoint %s at offset %d: %w: spooled row %d follows row %d",
-					path, start, ErrCorrupt, idx, res.spooled-1)
-			}
-			res.spooled++
-			res.records++
-			res.countCode(code)
-			delete(res.pendingAt, idx)
-		case recJournal:
-			idx, _, err := decodeIndexCode(payload)
-			if err != nil {
-				return nil, fmt.Errorf("read checkpoint %s at offset %d: %w: %w", path, start, ErrCorrupt, err)
-			}
-			res.records++
-			if idx >= res.spooled { // a J after its S adds nothing
-				res.pendingAt[idx] = span{start, int32(rr.off - start)}
-			}
-		case recHeader:
-			return nil, fmt.Errorf("read checkpoint %s at offset %d: %w: second header", path, start, ErrCorrupt)
-		default:
-			return nil, fmt.Errorf("read checkpoint %s at offset %d: %w: unknown record type %q (written by a newer version?)",
-				path, start, ErrCorrupt, typ)
-		}
+	empty, err := readHeader(rr, path)
+	if err != nil {
+		return nil, err
 	}
-	if first {
+	if empty {
 		// Empty file: nothing to lose, the caller may initialise it.
+		res.end = rr.off
 		return res, nil
 	}
-	// Bytes past the last valid record, counted without reading them into memory.
-	size, err := f.Seek(0, io.SeekEnd)
+	metaRaw, err := res.scanRecords(rr, path)
 	if err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+		return nil, err
 	}
-	res.size = size
-	if metaRaw != nil {
-		if err := json.Unmarshal(metaRaw, &res.meta); err != nil {
-			return nil, fmt.Errorf("read checkpoint %s meta: %w: %w", path, ErrCorrupt, err)
-		}
-		res.hasMeta = true
+	if err := res.finish(f, path, metaRaw); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// readHeader reads the first record, which must be a header of this format
+// version; empty reports a file with no record at all. A first record that is
+// not a valid header means the file is not a checkpoint.
+func readHeader(rr *recordReader, path string) (empty bool, err error) {
+	typ, payload, start, err := rr.next()
+	switch {
+	case err == io.EOF:
+		return true, nil
+	case err == errBadRecord:
+		return false, fmt.Errorf("open checkpoint %s: %w", path, ErrNotCheckpoint)
+	case err != nil:
+		return false, fmt.Errorf("read checkpoint %s at offset %d: %w", path, start, err)
+	case typ != recHeader:
+		return false, fmt.Errorf("open checkpoint %s: %w", path, ErrNotCheckpoint)
+	}
+	if err := checkHeader(payload); err != nil {
+		return false, fmt.Errorf("open checkpoint %s: %w", path, err)
+	}
+	return false, nil
+}
+
+// scanRecords reads the records after the header up to the end of the valid
+// data (see scanFile), setting s.end, and returns the last META record's
+// payload (nil if none), which is decoded only once the scan is done.
+func (s *scanResult) scanRecords(rr *recordReader, path string) (metaRaw []byte, err error) {
+	for {
+		typ, payload, start, err := rr.next()
+		switch {
+		case err == io.EOF:
+			s.end = rr.off
+			return metaRaw, nil
+		case err == errBadRecord:
+			s.end = start
+			return metaRaw, nil
+		case err != nil:
+			return nil, fmt.Errorf("read checkpoint %s at offset %d: %w", path, start, err)
+		case typ == recMeta:
+			metaRaw = append(metaRaw[:0], payload...)
+		default:
+			if err := s.add(typ, payload, start, rr.off); err != nil {
+				return nil, fmt.Errorf("read checkpoint %s at offset %d: %w", path, start, err)
+			}
+		}
+	}
+}
+
+// add counts one S or J record that lies at [start, end) of the file. Spooled
+// rows must come in row order with no gap; a J record stays pending until the
+// S record of its row arrives. A second header or an unknown record type is
+// corruption, not a torn tail, since its CRC is valid.
+func (s *scanResult) add(typ byte, payload []byte, start, end int64) error {
+	switch typ {
+	case recSpool:
+		idx, code, err := decodeIndexCode(payload)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		if idx != s.spooled {
+			return fmt.Errorf("%w: spooled row %d follows row %d", ErrCorrupt, idx, s.spooled-1)
+		}
+		s.spooled++
+		s.records++
+		s.countCode(code)
+		delete(s.pendingAt, idx)
+	case recJournal:
+		idx, _, err := decodeIndexCode(payload)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		s.records++
+		if idx >= s.spooled { // a J after its S adds nothing
+			s.pendingAt[idx] = span{start, int32(end - start)}
+		}
+	case recHeader:
+		return fmt.Errorf("%w: second header", ErrCorrupt)
+	default:
+		return fmt.Errorf("%w: unknown record type %q (written by a newer version?)", ErrCorrupt, typ)
+	}
+	return nil
+}
+
+// finish records the file's size, so the bytes past the last valid record are
+// counted without reading them into memory, and decodes the last META record.
+func (s *scanResult) finish(f *os.File, path string, metaRaw []byte) error {
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	s.size = size
+	if metaRaw != nil {
+		if err := json.Unmarshal(metaRaw, &s.meta); err != nil {
+			return fmt.Errorf("read checkpoint %s meta: %w: %w", path, ErrCorrupt, err)
+		}
+		s.hasMeta = true
+	}
+	return nil
 }
 
 func (s *scanResult) countCode(code []byte) {

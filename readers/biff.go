@@ -166,101 +166,137 @@ func biffRecords(stream []byte, off int, fn func(typ int, data []byte) bool) err
 // scanBIFF reads the globals substream of a BIFF8 Workbook stream and checks
 // that every sheet substream is whole.
 func scanBIFF(stream []byte) (*biffBook, error) {
-	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
-		return nil, fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
+	if err := checkBIFF8(stream); err != nil {
+		return nil, err
 	}
-	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
-		return nil, fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
-	}
-	b := &biffBook{formats: map[int]string{}}
-	var encrypted bool
-	var bad string
-	var sst [][]byte // the SST record's data, then its CONTINUE records'
-	inSST := false
-	err := biffRecords(stream, 0, func(typ int, data []byte) bool {
-		if typ == biffContinue {
-			if inSST {
-				sst = append(sst, data)
-			}
-			return true
-		}
-		inSST = false
-		switch typ {
-		case biffFilePass:
-			encrypted = true
-			return false
-		case biffXF:
-			if len(data) < 4 {
-				bad = "XF"
-				return false
-			}
-			b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
-		case biffFormat:
-			if len(data) < 5 {
-				bad = "FORMAT"
-				return false
-			}
-			code, ok := xlString(data[2:])
-			if !ok {
-				bad = "FORMAT"
-				return false
-			}
-			b.formats[int(binary.LittleEndian.Uint16(data))] = code
-		case biffSST:
-			if sst != nil || len(data) < 8 {
-				bad = "SST"
-				return false
-			}
-			sst, inSST = [][]byte{data}, true
-		case biffDateMode:
-			if len(data) < 2 {
-				bad = "DATEMODE"
-				return false
-			}
-			b.date1904 = binary.LittleEndian.Uint16(data) == 1
-		case biffBoundSheet:
-			if len(data) < 8 {
-				bad = "BOUNDSHEET"
-				return false
-			}
-			s := biffSheet{
-				offset: int(binary.LittleEndian.Uint32(data)),
-				hidden: data[4]&0x03 != 0,
-				kind:   data[5],
-			}
-			var ok bool
-			if s.name, ok = shortXLString(data[6:]); !ok {
-				bad = "BOUNDSHEET"
-				return false
-			}
-			b.sheets = append(b.sheets, s)
-		}
-		return true
-	})
+	g := globalsReader{b: &biffBook{formats: map[int]string{}}}
+	err := biffRecords(stream, 0, g.record)
 	switch {
-	case encrypted:
+	case g.encrypted:
 		return nil, errXLSEncrypted
 	case err != nil:
 		return nil, err
-	case bad != "":
-		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, bad)
-	case len(b.sheets) == 0:
+	case g.bad != "":
+		return nil, fmt.Errorf("%w (a %s record is too short)", errXLSDamaged, g.bad)
+	case len(g.b.sheets) == 0:
 		return nil, errors.New("the workbook has no worksheets")
 	}
-	if sst != nil {
-		if b.sst, err = readSST(sst); err != nil {
+	if g.sst != nil {
+		if g.b.sst, err = readSST(g.sst); err != nil {
 			return nil, err
 		}
 	}
-	for _, s := range b.sheets {
-		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
-			return nil, fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
+	if err := checkSheets(stream, g.b.sheets); err != nil {
+		return nil, err
+	}
+	return g.b, nil
+}
+
+// checkBIFF8 checks that the stream starts with a BIFF8 BOF record; an older
+// BIFF version gets its own message rather than being called damaged.
+func checkBIFF8(stream []byte) error {
+	if len(stream) < 8 || binary.LittleEndian.Uint16(stream) != biffBOF {
+		return fmt.Errorf("%w (no BOF record at the start of the workbook stream)", errXLSDamaged)
+	}
+	if v := binary.LittleEndian.Uint16(stream[4:]); v != biff8Version {
+		return fmt.Errorf("this is not an Excel 97-2003 (BIFF8) workbook (BIFF version %#04x); open it in Excel/WPS and save it as .xlsx", v)
+	}
+	return nil
+}
+
+// globalsReader gathers the workbook globals, record by record.
+type globalsReader struct {
+	b         *biffBook
+	encrypted bool     // a FILEPASS record: the rest is ciphertext
+	bad       string   // the name of a record too short to read
+	sst       [][]byte // the SST record's data, then its CONTINUE records'
+	inSST     bool     // the last record was the SST or one of its CONTINUEs
+}
+
+// record takes one globals record; it returns false to stop the walk at a
+// FILEPASS or a damaged record.
+func (g *globalsReader) record(typ int, data []byte) bool {
+	if typ == biffContinue {
+		if g.inSST {
+			g.sst = append(g.sst, data)
 		}
-		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
-			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
+		return true
+	}
+	g.inSST = false
+	switch typ {
+	case biffFilePass:
+		g.encrypted = true
+		return false
+	case biffSST:
+		if g.sst != nil || len(data) < 8 {
+			g.bad = "SST"
+			return false
+		}
+		g.sst, g.inSST = [][]byte{data}, true
+	default:
+		if bad := g.b.addGlobal(typ, data); bad != "" {
+			g.bad = bad
+			return false
 		}
 	}
-	return b, nil
+	return true
+}
+
+// addGlobal records an XF, FORMAT, DATEMODE or BOUNDSHEET record in b and
+// ignores other records; it returns the record's name when the record is too
+// short to read.
+func (b *biffBook) addGlobal(typ int, data []byte) (bad string) {
+	switch typ {
+	case biffXF:
+		if len(data) < 4 {
+			return "XF"
+		}
+		b.xfFormat = append(b.xfFormat, binary.LittleEndian.Uint16(data[2:]))
+	case biffFormat:
+		if len(data) < 5 {
+			return "FORMAT"
+		}
+		code, ok := xlString(data[2:])
+		if !ok {
+			return "FORMAT"
+		}
+		b.formats[int(binary.LittleEndian.Uint16(data))] = code
+	case biffDateMode:
+		if len(data) < 2 {
+			return "DATEMODE"
+		}
+		b.date1904 = binary.LittleEndian.Uint16(data) == 1
+	case biffBoundSheet:
+		if len(data) < 8 {
+			return "BOUNDSHEET"
+		}
+		s := biffSheet{
+			offset: int(binary.LittleEndian.Uint32(data)),
+			hidden: data[4]&0x03 != 0,
+			kind:   data[5],
+		}
+		var ok bool
+		if s.name, ok = shortXLString(data[6:]); !ok {
+			return "BOUNDSHEET"
+		}
+		b.sheets = append(b.sheets, s)
+	}
+	return ""
+}
+
+// checkSheets checks that every sheet substream is whole: it starts with a
+// BOF where the workbook says, and its records run to its EOF inside the
+// stream.
+func checkSheets(stream []byte, sheets []biffSheet) error {
+	for _, s := range sheets {
+		if s.offset < 0 || s.offset+4 > len(stream) || binary.LittleEndian.Uint16(stream[s.offset:]) != biffBOF {
+			return fmt.Errorf("%w (sheet %s does not start where the workbook says)", errXLSDamaged, s.name)
+		}
+		if err := biffRecords(stream, s.offset, func(int, []byte) bool { return true }); err != nil {
+			return fmt.Errorf("sheet %s: %w", s.name, err)
+		}
+	}
+	return nil
 }
 
 // continued reads data that runs on from a record into its CONTINUE records.
@@ -437,127 +473,177 @@ const biffMaxCols = 256
 // (at most 65,536) and columns are checked against biffMaxCols, so a damaged
 // record cannot make the table huge.
 func readSheet(stream []byte, off int, b *biffBook) (biffRows, error) {
-	var rows biffRows
-	pending := false // a string formula at (prow, pcol) waits for its STRING record
-	var prow, pcol int
-	var bad error
-	cell := func(data []byte, n int) (row, col int, xf uint16, ok bool) {
-		if len(data) < n {
-			bad = fmt.Errorf("%w (a cell record is too short)", errXLSDamaged)
-			return 0, 0, 0, false
-		}
-		row, col = int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:]))
-		if col >= biffMaxCols {
-			bad = fmt.Errorf("%w (a cell in column %d; the format has %d)", errXLSDamaged, col+1, biffMaxCols)
-			return 0, 0, 0, false
-		}
-		return row, col, binary.LittleEndian.Uint16(data[4:]), true
+	sr := sheetReader{sst: b.sst}
+	err := biffRecords(stream, off, sr.record)
+	if sr.bad != nil {
+		return nil, sr.bad
 	}
-	err := biffRecords(stream, off, func(typ int, data []byte) bool {
-		if typ != biffString && typ != biffShrFmla && typ != biffArray && typ != biffTable && typ != biffContinue {
-			pending = false
-		}
-		switch typ {
-		case biffNumber:
-			r, c, xf, ok := cell(data, 14)
-			if !ok {
-				return false
-			}
-			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: math.Float64frombits(binary.LittleEndian.Uint64(data[6:]))})
-		case biffRK:
-			r, c, xf, ok := cell(data, 10)
-			if !ok {
-				return false
-			}
-			rows.set(r, c, biffValue{kind: 'n', xf: xf, num: rkNumber(binary.LittleEndian.Uint32(data[6:]))})
-		case biffMulRK:
-			r, c, _, ok := cell(data, 6)
-			if !ok {
-				return false
-			}
-			for p := 4; p+6 <= len(data)-2 && c < biffMaxCols; p += 6 {
-				rows.set(r, c, biffValue{kind: 'n', xf: binary.LittleEndian.Uint16(data[p:]), num: rkNumber(binary.LittleEndian.Uint32(data[p+2:]))})
-				c++
-			}
-		case biffLabelSST:
-			r, c, xf, ok := cell(data, 10)
-			if !ok {
-				return false
-			}
-			i := int(binary.LittleEndian.Uint32(data[6:]))
-			if i >= len(b.sst) {
-				bad = fmt.Errorf("%w (cell refers to shared string %d of %d)", errXLSDamaged, i+1, len(b.sst))
-				return false
-			}
-			rows.set(r, c, biffValue{kind: 's', xf: xf, str: b.sst[i]})
-		case biffLabel, biffRString:
-			r, c, xf, ok := cell(data, 9)
-			if !ok {
-				return false
-			}
-			s, ok := xlString(data[6:])
-			if !ok {
-				bad = fmt.Errorf("%w (a text cell is cut short)", errXLSDamaged)
-				return false
-			}
-			rows.set(r, c, biffValue{kind: 's', xf: xf, str: s})
-		case biffBoolErr:
-			r, c, xf, ok := cell(data, 8)
-			if !ok {
-				return false
-			}
-			v := biffValue{kind: 'b', xf: xf, num: float64(data[6])}
-			if data[7] != 0 {
-				v = biffValue{kind: 'e', xf: xf, str: biffErrorText(data[6])}
-			}
-			rows.set(r, c, v)
-		case biffFormula:
-			r, c, xf, ok := cell(data, 14)
-			if !ok {
-				return false
-			}
-			v := biffValue{xf: xf}
-			res := data[6:14]
-			if res[6] == 0xFF && res[7] == 0xFF {
-				switch res[0] {
-				case 0: // a string, in the STRING record that follows
-					v.kind = 's'
-					pending, prow, pcol = true, r, c
-				case 1:
-					v.kind, v.num = 'b', float64(res[2])
-				case 2:
-					v.kind, v.str = 'e', biffErrorText(res[2])
-				case 3: // the empty string
-				default:
-					return true
-				}
-			} else {
-				v.kind, v.num = 'n', math.Float64frombits(binary.LittleEndian.Uint64(res))
-			}
-			rows.set(r, c, v)
-		case biffString:
-			if pending && len(data) >= 3 {
-				n := int(binary.LittleEndian.Uint16(data))
-				wide := data[2]&1 != 0
-				s, ok := xlChars(data[3:], n, wide)
-				if !ok { // continued in a CONTINUE record: keep what is here
-					if wide {
-						n = (len(data) - 3) / 2
-					} else {
-						n = len(data) - 3
-					}
-					s, _ = xlChars(data[3:], n, wide)
-				}
-				rows[prow][pcol].str = s
-			}
-			pending = false
-		}
-		return true
-	})
-	if bad != nil {
-		return nil, bad
+	return sr.rows, err
+}
+
+// sheetReader gathers a sheet substream's cells, record by record.
+type sheetReader struct {
+	sst  []string
+	rows biffRows
+	// A string formula at (prow, pcol) waits for its STRING record, which
+	// follows it (after any SHRFMLA, ARRAY, TABLE or CONTINUE records).
+	pending    bool
+	prow, pcol int
+	bad        error // why the walk stopped, when a record is damaged
+}
+
+// plainCellSize is the least length of a record that holds one cell's value
+// and nothing else.
+func plainCellSize(typ int) int {
+	switch typ {
+	case biffNumber:
+		return 14
+	case biffRK, biffLabelSST:
+		return 10
+	case biffLabel, biffRString:
+		return 9
 	}
-	return rows, err
+	return 8 // BOOLERR
+}
+
+// record takes one record of the sheet; it returns false to stop the walk at
+// a damaged record (sr.bad says why).
+func (sr *sheetReader) record(typ int, data []byte) bool {
+	switch typ {
+	case biffString, biffShrFmla, biffArray, biffTable, biffContinue:
+	default:
+		sr.pending = false
+	}
+	switch typ {
+	case biffNumber, biffRK, biffLabelSST, biffLabel, biffRString, biffBoolErr:
+		r, c, xf, ok := sr.cell(data, plainCellSize(typ))
+		if !ok {
+			return false
+		}
+		v, err := plainCellValue(typ, xf, data, sr.sst)
+		if err != nil {
+			sr.bad = err
+			return false
+		}
+		sr.rows.set(r, c, v)
+	case biffMulRK:
+		r, c, _, ok := sr.cell(data, 6)
+		if !ok {
+			return false
+		}
+		for p := 4; p+6 <= len(data)-2 && c < biffMaxCols; p += 6 {
+			sr.rows.set(r, c, biffValue{kind: 'n', xf: binary.LittleEndian.Uint16(data[p:]), num: rkNumber(binary.LittleEndian.Uint32(data[p+2:]))})
+			c++
+		}
+	case biffFormula:
+		r, c, xf, ok := sr.cell(data, 14)
+		if !ok {
+			return false
+		}
+		v, ok := formulaResult(data[6:14])
+		if !ok {
+			return true // a result type this reader does not know: no value
+		}
+		v.xf = xf
+		if v.kind == 's' {
+			sr.pending, sr.prow, sr.pcol = true, r, c
+		}
+		sr.rows.set(r, c, v)
+	case biffString:
+		if s, ok := stringRecordText(data); ok && sr.pending {
+			sr.rows[sr.prow][sr.pcol].str = s
+		}
+		sr.pending = false
+	}
+	return true
+}
+
+// cell reads the row, column and XF index that start a cell record of at
+// least n bytes; a shorter record or a column past biffMaxCols is damage.
+func (sr *sheetReader) cell(data []byte, n int) (row, col int, xf uint16, ok bool) {
+	if len(data) < n {
+		sr.bad = fmt.Errorf("%w (a cell record is too short)", errXLSDamaged)
+		return 0, 0, 0, false
+	}
+	row, col = int(binary.LittleEndian.Uint16(data)), int(binary.LittleEndian.Uint16(data[2:]))
+	if col >= biffMaxCols {
+		sr.bad = fmt.Errorf("%w (a cell in column %d; the format has %d)", errXLSDamaged, col+1, biffMaxCols)
+		return 0, 0, 0, false
+	}
+	return row, col, binary.LittleEndian.Uint16(data[4:]), true
+}
+
+// plainCellValue decodes the value of a one-cell record (NUMBER, RK,
+// LABELSST, LABEL, RSTRING, BOOLERR) whose length cell has checked against
+// plainCellSize.
+func plainCellValue(typ int, xf uint16, data []byte, sst []string) (biffValue, error) {
+	switch typ {
+	case biffNumber:
+		return biffValue{kind: 'n', xf: xf, num: math.Float64frombits(binary.LittleEndian.Uint64(data[6:]))}, nil
+	case biffRK:
+		return biffValue{kind: 'n', xf: xf, num: rkNumber(binary.LittleEndian.Uint32(data[6:]))}, nil
+	case biffLabelSST:
+		i := int(binary.LittleEndian.Uint32(data[6:]))
+		if i >= len(sst) {
+			return biffValue{}, fmt.Errorf("%w (cell refers to shared string %d of %d)", errXLSDamaged, i+1, len(sst))
+		}
+		return biffValue{kind: 's', xf: xf, str: sst[i]}, nil
+	case biffLabel, biffRString:
+		s, ok := xlString(data[6:])
+		if !ok {
+			return biffValue{}, fmt.Errorf("%w (a text cell is cut short)", errXLSDamaged)
+		}
+		return biffValue{kind: 's', xf: xf, str: s}, nil
+	case biffBoolErr:
+		if data[7] != 0 {
+			return biffValue{kind: 'e', xf: xf, str: biffErrorText(data[6])}, nil
+		}
+		return biffValue{kind: 'b', xf: xf, num: float64(data[6])}, nil
+	}
+	return biffValue{}, fmt.Errorf("record %#04x is not a one-cell record", typ)
+}
+
+// formulaResult decodes the 8-byte cached result of a FORMULA record: a
+// double, or, when its last two bytes are 0xFFFF, a boolean, an error, the
+// empty string, or a string (kind 's' with no text yet: the text is in the
+// STRING record that follows). ok is false for a result type it does not
+// know.
+func formulaResult(res []byte) (v biffValue, ok bool) {
+	if res[6] != 0xFF || res[7] != 0xFF {
+		return biffValue{kind: 'n', num: math.Float64frombits(binary.LittleEndian.Uint64(res))}, true
+	}
+	switch res[0] {
+	case 0:
+		return biffValue{kind: 's'}, true
+	case 1:
+		return biffValue{kind: 'b', num: float64(res[2])}, true
+	case 2:
+		return biffValue{kind: 'e', str: biffErrorText(res[2])}, true
+	case 3: // the empty string
+		return biffValue{}, true
+	}
+	return biffValue{}, false
+}
+
+// stringRecordText is the text of a STRING record (a string formula's
+// result); ok is false when the record is too short to hold its header. Text
+// that runs on into a CONTINUE record is kept as far as this record holds it.
+func stringRecordText(data []byte) (s string, ok bool) {
+	if len(data) < 3 {
+		return "", false
+	}
+	n := int(binary.LittleEndian.Uint16(data))
+	wide := data[2]&1 != 0
+	if s, ok := xlChars(data[3:], n, wide); ok {
+		return s, true
+	}
+	if wide {
+		n = (len(data) - 3) / 2
+	} else {
+		n = len(data) - 3
+	}
+	s, _ = xlChars(data[3:], n, wide)
+	return s, true
 }
 
 // rkNumber decodes an RK value: a 30-bit signed integer or the top 30 bits of

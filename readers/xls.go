@@ -142,32 +142,45 @@ type numFormat struct {
 // built-in format index (Excel does not store built-in formats in the file).
 func parseNumFormat(ifmt int, code string) numFormat {
 	if code == "" {
-		switch {
-		case ifmt == 1:
-			return numFormat{kind: 'f'}
-		case ifmt == 2:
-			return numFormat{kind: 'f', decimals: 2}
-		case ifmt == 3 || ifmt == 37 || ifmt == 38: // #,##0
-			return numFormat{kind: 'f', grouped: true}
-		case ifmt == 4 || ifmt == 39 || ifmt == 40: // #,##0.00
-			return numFormat{kind: 'f', decimals: 2, grouped: true}
-		case ifmt == 9:
-			return numFormat{kind: 'p'}
-		case ifmt == 10:
-			return numFormat{kind: 'p', decimals: 2}
-		case ifmt >= 14 && ifmt <= 17, ifmt >= 27 && ifmt <= 31, ifmt == 36, ifmt >= 50 && ifmt <= 54, ifmt == 57, ifmt == 58:
-			return numFormat{kind: 'd'} // 27-31, 36, 50-58: the zh-CN 年月日 formats
-		case ifmt >= 18 && ifmt <= 21, ifmt >= 32 && ifmt <= 35, ifmt >= 45 && ifmt <= 47, ifmt == 55, ifmt == 56:
-			return numFormat{kind: 't'}
-		case ifmt == 22:
-			return numFormat{kind: 'D'}
-		}
-		return numFormat{}
+		return builtinNumFormat(ifmt)
 	}
-	// The first section is for positive numbers (and all, when alone). Literal
-	// text, escapes, padding, colours and locale tags say nothing about the kind.
+	f, elapsed := formatSkeleton(code)
+	return classifyFormat(f, elapsed)
+}
+
+// builtinNumFormat is the format of a built-in format index, the ones Excel
+// and WPS write without a FORMAT record; an unknown index counts as General.
+func builtinNumFormat(ifmt int) numFormat {
+	switch {
+	case ifmt == 1:
+		return numFormat{kind: 'f'}
+	case ifmt == 2:
+		return numFormat{kind: 'f', decimals: 2}
+	case ifmt == 3 || ifmt == 37 || ifmt == 38: // #,##0
+		return numFormat{kind: 'f', grouped: true}
+	case ifmt == 4 || ifmt == 39 || ifmt == 40: // #,##0.00
+		return numFormat{kind: 'f', decimals: 2, grouped: true}
+	case ifmt == 9:
+		return numFormat{kind: 'p'}
+	case ifmt == 10:
+		return numFormat{kind: 'p', decimals: 2}
+	case ifmt >= 14 && ifmt <= 17, ifmt >= 27 && ifmt <= 31, ifmt == 36, ifmt >= 50 && ifmt <= 54, ifmt == 57, ifmt == 58:
+		return numFormat{kind: 'd'} // 27-31, 36, 50-58: the zh-CN 年月日 formats
+	case ifmt >= 18 && ifmt <= 21, ifmt >= 32 && ifmt <= 35, ifmt >= 45 && ifmt <= 47, ifmt == 55, ifmt == 56:
+		return numFormat{kind: 't'}
+	case ifmt == 22:
+		return numFormat{kind: 'D'}
+	}
+	return numFormat{}
+}
+
+// formatSkeleton keeps of a format code's first section (the one for positive
+// numbers, and for all when alone) only what says its kind, lower-cased:
+// literal text, escapes, padding, colours and locale tags say nothing about
+// it, so they are dropped. An elapsed-time tag ([h], [mm], [ss]) is kept
+// without its brackets and reported as elapsed.
+func formatSkeleton(code string) (f string, elapsed bool) {
 	var b strings.Builder
-	elapsed := false
 	for i := 0; i < len(code); i++ {
 		switch c := code[i]; c {
 		case ';':
@@ -197,7 +210,12 @@ func parseNumFormat(ifmt int, code string) numFormat {
 			b.WriteByte(c)
 		}
 	}
-	f := strings.ToLower(b.String())
+	return strings.ToLower(b.String()), elapsed
+}
+
+// classifyFormat reads the kind, decimals and grouping from a format's
+// skeleton (see formatSkeleton).
+func classifyFormat(f string, elapsed bool) numFormat {
 	if f == "general" || f == "@" || f == "" {
 		return numFormat{}
 	}

@@ -339,6 +339,95 @@ func TestXLSNumberText(t *testing.T) {
 	}
 }
 
+func TestFormatSkeleton(t *testing.T) {
+	tests := []struct {
+		code    string
+		f       string
+		elapsed bool
+	}{
+		{"General", "general", false},
+		{"0.00;[Red]-0.00", "0.00", false},               // only the first section
+		{`yyyy"年"m"月"d"日"`, "yyyymd", false},             // literal text dropped
+		{`0.0"unclosed`, "0.0", false},                   // an unclosed quote ends the code
+		{`#,##0_);(#,##0)`, "#,##0", false},              // _ pads with the next character
+		{`\d0`, "0", false},                              // an escaped d is not a day
+		{"*-0", "0", false},                              // * fills with the next character
+		{"[$-804]yyyy/m/d h:mm", "yyyy/m/d h:mm", false}, // locale tag dropped
+		{"[Blue][H]:MM:SS", "h:mm:ss", true},             // colour dropped, elapsed tag kept
+		{"[mm]:ss", "mm:ss", true},                       // elapsed minutes
+		{"[Red", "", false},                              // an unclosed tag ends the code
+		{"[]0", "0", false},                              // an empty tag is not elapsed time
+	}
+	for _, tt := range tests {
+		f, elapsed := formatSkeleton(tt.code)
+		if f != tt.f || elapsed != tt.elapsed {
+			t.Errorf("formatSkeleton(%q) = %q, %v; want %q, %v", tt.code, f, elapsed, tt.f, tt.elapsed)
+		}
+	}
+}
+
+func TestClassifyFormat(t *testing.T) {
+	tests := []struct {
+		f       string
+		elapsed bool
+		want    numFormat
+	}{
+		{"", false, numFormat{}},
+		{"general", false, numFormat{}},
+		{"@", false, numFormat{}},
+		{"h:mm:ss", true, numFormat{kind: 'h'}},
+		{"d h:mm", true, numFormat{kind: 'D'}}, // elapsed with a date is a date and time
+		{"yyyy-mm-dd hh:mm", false, numFormat{kind: 'D'}},
+		{"yyyy/m/d", false, numFormat{kind: 'd'}},
+		{"mmm", false, numFormat{kind: 'd'}}, // a month alone
+		{"hh:mm", false, numFormat{kind: 't'}},
+		{"0.00e+00", false, numFormat{}},
+		{"0.0e-0", false, numFormat{}},
+		{"0.000", false, numFormat{kind: 'f', decimals: 3}},
+		{"0.0#", false, numFormat{kind: 'f', decimals: 1}},
+		{"0%", false, numFormat{kind: 'p'}},
+		{"0.00%", false, numFormat{kind: 'p', decimals: 2}},
+		{"#,##0.00", false, numFormat{kind: 'f', decimals: 2, grouped: true}},
+		{"0,", false, numFormat{kind: 'f'}}, // scaling comma, not grouping
+		{",0", false, numFormat{kind: 'f'}}, // nothing before the comma
+		{"%", false, numFormat{}},           // no digit placeholder
+		{"abc", false, numFormat{}},
+	}
+	for _, tt := range tests {
+		if got := classifyFormat(tt.f, tt.elapsed); got != tt.want {
+			t.Errorf("classifyFormat(%q, %v) = %+v, want %+v", tt.f, tt.elapsed, got, tt.want)
+		}
+	}
+}
+
+func TestBuiltinNumFormat(t *testing.T) {
+	tests := []struct {
+		ifmt int
+		want numFormat
+	}{
+		{0, numFormat{}},
+		{1, numFormat{kind: 'f'}},
+		{2, numFormat{kind: 'f', decimals: 2}},
+		{38, numFormat{kind: 'f', grouped: true}},
+		{40, numFormat{kind: 'f', decimals: 2, grouped: true}},
+		{9, numFormat{kind: 'p'}},
+		{10, numFormat{kind: 'p', decimals: 2}},
+		{11, numFormat{}}, // 0.00E+00: shown in full
+		{17, numFormat{kind: 'd'}},
+		{58, numFormat{kind: 'd'}},
+		{21, numFormat{kind: 't'}},
+		{47, numFormat{kind: 't'}},
+		{22, numFormat{kind: 'D'}},
+		{49, numFormat{}}, // @
+		{164, numFormat{}},
+	}
+	for _, tt := range tests {
+		if got := builtinNumFormat(tt.ifmt); got != tt.want {
+			t.Errorf("builtinNumFormat(%d) = %+v, want %+v", tt.ifmt, got, tt.want)
+		}
+	}
+}
+
 // FuzzOpenXLS feeds damaged workbooks to the whole .xls path (container,
 // record walk, shared strings, cells, rows): it must return rows or an
 // *InputError, never panic or hang.

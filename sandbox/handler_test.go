@@ -470,3 +470,28 @@ func TestRequestIDsUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestMissingAPIParam(t *testing.T) {
+	tests := []struct {
+		params url.Values
+		want   string // the error code, "" for none
+	}{
+		{url.Values{}, "MissingAuthCode"},
+		{url.Values{"AuthCode": {"A"}}, "MissingInputNumber"},
+		{url.Values{"AuthCode": {"A"}, "InputNumber": {"13800000000"}}, "MissingMask"},
+		{url.Values{"AuthCode": {"A"}, "InputNumber": {""}, "Mask": {"MD5"}}, "MissingInputNumber"}, // empty counts as missing
+		{url.Values{"AuthCode": {"A"}, "InputNumber": {"13800000000"}, "Mask": {"MD5"}}, ""},
+	}
+	for _, tt := range tests {
+		got := ""
+		if e := missingAPIParam(tt.params); e != nil {
+			got = e.code
+			if e.status != 400 {
+				t.Errorf("%v: status %d, want 400", tt.params, e.status)
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%v: code %q, want %q", tt.params, got, tt.want)
+		}
+	}
+}

@@ -334,18 +334,7 @@ func missing(name string) *apiError {
 // ServeHTTP answers one call: authenticate, throttle, wait, maybe fault,
 // validate, encrypt.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case StatsPath:
-		s.serveStats(w, r)
-		return
-	case ResetPath:
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "POST only", http.StatusMethodNotAllowed)
-			return
-		}
-		s.ResetStats()
-		w.WriteHeader(http.StatusNoContent)
+	if s.serveAdmin(w, r) {
 		return
 	}
 	s.stats.requests.Add(1)
@@ -360,24 +349,11 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The gateway checks the API's required parameters before flow
 	// control, so a call missing one costs no quota.
-	for _, p := range requiredAPI {
-		if params.Get(p) == "" {
-			s.writeError(w, r, reqID, missing(p))
-			return
-		}
+	if aerr := missingAPIParam(params); aerr != nil {
+		s.writeError(w, r, reqID, aerr)
+		return
 	}
-
-	if ok, retry := s.limiters[key.ID].admit(now); !ok {
-		s.stats.throttled.Add(1)
-		ms := (retry + time.Millisecond - 1) / time.Millisecond
-		if ms < 1 {
-			ms = 1
-		}
-		msStr := strconv.FormatInt(int64(ms), 10)
-		w.Header().Set("x-acs-retry-after", msStr)
-		w.Header().Set("x-ratelimit-user-api", "Limit:"+strconv.Itoa(s.cfg.QPS)+",Remain:0,TimeLeft:"+msStr)
-		s.writeError(w, r, reqID, &apiError{status: 400, code: s.cfg.ThrottleCode,
-			msg: "Request was denied due to user flow control."})
+	if !s.admit(w, r, reqID, key.ID, now) {
 		return
 	}
 
@@ -385,30 +361,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := s.latency(); d > 0 && !sleepCtx(ctx, d) {
 		s.abort()
 	}
-
-	switch u := s.uniform(); {
-	case u < s.tReset:
-		s.stats.fail(codeReset)
-		resetConn(w)
+	now, answered := s.injectFault(ctx, w, r, reqID, now)
+	if answered {
 		return
-	case u < s.tUnavail:
-		s.stats.fail(codeUnavailable)
-		writeUnavailable(w, reqID)
-		return
-	case u < s.tInternal:
-		s.writeError(w, r, reqID, &apiError{status: 500, code: codeInternal,
-			msg: "The request processing has failed due to some unknown error, exception or failure."})
-		return
-	case u < s.tTimeout:
-		s.writeError(w, r, reqID, &apiError{status: 500, code: codeTimeout,
-			msg: "The request encounters an upstream server timeout."})
-		return
-	case u < s.tSlow:
-		s.stats.slow.Add(1)
-		if !sleepCtx(ctx, s.cfg.SlowDelay) {
-			s.abort()
-		}
-		now = s.now()
 	}
 
 	if berr := s.checkBusiness(params); berr != nil {
@@ -419,6 +374,89 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.abort()
 	}
 	s.writeSuccess(w, reqID, key.ID, params, now)
+}
+
+// serveAdmin answers the sandbox's own paths (stats and their reset), which
+// are not API calls and count in no statistic; it reports whether r was one.
+func (s *Sandbox) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
+	switch r.URL.Path {
+	case StatsPath:
+		s.serveStats(w, r)
+		return true
+	case ResetPath:
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return true
+		}
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	return false
+}
+
+// missingAPIParam reports the first of PhoneNumberEncrypt's required
+// parameters that params lacks, or nil.
+func missingAPIParam(params url.Values) *apiError {
+	for _, p := range requiredAPI {
+		if params.Get(p) == "" {
+			return missing(p)
+		}
+	}
+	return nil
+}
+
+// admit applies the key's flow control; a call over the limit is answered
+// with the throttle error and the retry hints clients read
+// (x-acs-retry-after, x-ratelimit-user-api), and admit returns false.
+func (s *Sandbox) admit(w http.ResponseWriter, r *http.Request, reqID, keyID string, now time.Time) bool {
+	ok, retry := s.limiters[keyID].admit(now)
+	if ok {
+		return true
+	}
+	s.stats.throttled.Add(1)
+	ms := (retry + time.Millisecond - 1) / time.Millisecond
+	if ms < 1 {
+		ms = 1
+	}
+	msStr := strconv.FormatInt(int64(ms), 10)
+	w.Header().Set("x-acs-retry-after", msStr)
+	w.Header().Set("x-ratelimit-user-api", "Limit:"+strconv.Itoa(s.cfg.QPS)+",Remain:0,TimeLeft:"+msStr)
+	s.writeError(w, r, reqID, &apiError{status: 400, code: s.cfg.ThrottleCode,
+		msg: "Request was denied due to user flow control."})
+	return false
+}
+
+// injectFault draws the configured faults: a reset connection, a 503, a 500
+// internal error or timeout (each answered here, answered true), or a slow
+// answer, after which the call goes on at the later time it returns.
+func (s *Sandbox) injectFault(ctx context.Context, w http.ResponseWriter, r *http.Request, reqID string, now time.Time) (later time.Time, answered bool) {
+	switch u := s.uniform(); {
+	case u < s.tReset:
+		s.stats.fail(codeReset)
+		resetConn(w)
+		return now, true
+	case u < s.tUnavail:
+		s.stats.fail(codeUnavailable)
+		writeUnavailable(w, reqID)
+		return now, true
+	case u < s.tInternal:
+		s.writeError(w, r, reqID, &apiError{status: 500, code: codeInternal,
+			msg: "The request processing has failed due to some unknown error, exception or failure."})
+		return now, true
+	case u < s.tTimeout:
+		s.writeError(w, r, reqID, &apiError{status: 500, code: codeTimeout,
+			msg: "The request encounters an upstream server timeout."})
+		return now, true
+	case u < s.tSlow:
+		s.stats.slow.Add(1)
+		if !sleepCtx(ctx, s.cfg.SlowDelay) {
+			s.abort()
+		}
+		return s.now(), false
+	}
+	return now, false
 }
 
 // abort drops the call without an answer; net/http closes the connection
