@@ -41,9 +41,58 @@ type rejectedRow struct {
 const maxDryRunExamples = 20
 
 func runDryRun(o *encryptOptions, stderr io.Writer) error {
-	src, err := openInput(o)
+	rep, err := dryRunFile(o, stderr)
 	if err != nil {
 		return err
+	}
+	printDryRun(rep, stderr)
+	if o.report != "" {
+		return writeDryRunJSON(o.report, rep)
+	}
+	return nil
+}
+
+// dryRunMany dry-runs each file of a run of many in turn; a file that cannot be
+// read is reported and the others go on. --report gets a JSON list of the files'.
+// Billable calls are counted per file: the run would call fewer where files share
+// numbers.
+func dryRunMany(o *encryptOptions, stderr io.Writer) error {
+	var reps []dryRunReport
+	worst := exitOK
+	for _, f := range o.files {
+		rep, err := dryRunFile(o.forFile(f), stderr)
+		if err != nil {
+			logTo(stderr)("%s: %v", f.input, err)
+			worst = max(worst, exitCodeOf(err))
+			continue
+		}
+		printDryRun(rep, stderr)
+		reps = append(reps, rep)
+	}
+	if o.report != "" {
+		if err := writeDryRunJSON(o.report, reps); err != nil {
+			return err
+		}
+	}
+	if worst != exitOK {
+		return &exitError{code: worst}
+	}
+	return nil
+}
+
+func writeDryRunJSON(path string, v any) error {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return usageErr("write report: %w", err)
+	}
+	return nil
+}
+
+// dryRunFile reads one input as a run would and counts what it would do.
+func dryRunFile(o *encryptOptions, stderr io.Writer) (dryRunReport, error) {
+	src, err := openInput(o)
+	if err != nil {
+		return dryRunReport{}, err
 	}
 	defer src.Close()
 	rep := dryRunReport{Input: o.input, InputDetail: src.Describe(), Rejected: map[string]int64{}, QPS: o.qps, Store: "off"}
@@ -69,7 +118,7 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 			break
 		}
 		if err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return rep, &exitError{code: exitUsage, err: err}
 		}
 		rep.Rows++
 		num, code, reason := pipeline.Triage(row, pipeline.OutID(row, o.outIDColumn != ""))
@@ -98,14 +147,7 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 	if o.qps > 0 {
 		rep.EstimatedSec = float64(rep.BillableCalls) / float64(o.qps)
 	}
-	printDryRun(rep, stderr)
-	if o.report != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(o.report, append(b, '\n'), 0o600); err != nil {
-			return usageErr("write report: %w", err)
-		}
-	}
-	return nil
+	return rep, nil
 }
 
 // dryRunStore opens the store a run would use, without sweeping it. The store is

@@ -55,6 +55,12 @@ func EncryptCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer cleanup()
 	o.tmpDir = tmp
+	if o.files != nil {
+		if o.dryRun {
+			return dryRunMany(o, stderr)
+		}
+		return encryptMany(ctx, o, stdout, stderr)
+	}
 	if err := o.preparePipes(os.Stdin); err != nil {
 		return err
 	}
@@ -215,7 +221,7 @@ func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) e
 	}
 	defer sh.close()
 	rep, err := encryptFile(ctx, o, sh, stdout, stderr)
-	if rep != nil {
+	if rep != nil && !rep.skipped { // a finished job said so already; an earlier --report stays
 		rep.print(stderr)
 		if o.report != "" {
 			if werr := rep.writeJSON(o.report); werr != nil {
@@ -234,6 +240,12 @@ type shared struct {
 	results *store.Store
 	pacer   *pacer.Pacer
 	logf    func(string, ...any)
+	// many: a run of many files. The store then stays open from file to file (its
+	// counts, per file, are taken as differences from storeBase), and answers
+	// carries OK answers from one file to the next.
+	many      bool
+	storeBase store.Counts
+	answers   *pipeline.RunAnswers
 }
 
 func openShared(o *encryptOptions, logf func(string, ...any)) (*shared, error) {
@@ -313,10 +325,14 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	}
 
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
-	j, err := openJob(o, fp, fpOpts, inputSize, logf, stderr)
+	finishedNote := stderr
+	if sh.many { // the run's summary lists the finished files, one line each
+		finishedNote = io.Discard
+	}
+	j, err := openJob(o, fp, fpOpts, inputSize, logf, finishedNote)
 	defer j.close()
 	if j.done { // alreadyFinished said so; no summary, and an earlier --report stays
-		return nil, err
+		return finishedReport(o, src, ep, j.cp), err
 	}
 	if err != nil {
 		return nil, err
@@ -355,9 +371,13 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	stopProgress()
 	snap := stats.Snapshot()
 	rep := buildReport(o, src, ep, outcome, snap)
-	rep.setStore(o, sh.results)
-	// Write the store's queued answers before anything can stop this function.
-	sh.closeStore()
+	rep.setStore(o, sh.results, sh.storeBase)
+	if sh.many {
+		sh.storeBase = sh.results.Counts()
+	} else {
+		// Write the store's queued answers before anything can stop this function.
+		sh.closeStore()
+	}
 
 	if err := finishCheckpoint(o, record, j.rcp, outcome, snap, logf); err != nil {
 		return rep, err
@@ -412,6 +432,9 @@ func pipelineConfig(o *encryptOptions, sh *shared, j *job, callSide pipeline.Row
 		cfg.Note = "[SANDBOX number, not real]"
 	}
 	cfg.Store = sh.resultStore()
+	if sh.answers != nil {
+		cfg.Shared, cfg.Name = sh.answers, o.input
+	}
 	return cfg, record
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -12,6 +13,9 @@ import (
 // encryptOptions are the flags of `dytnsbatch encrypt`.
 type encryptOptions struct {
 	input, output                 string
+	inputs                        []string  // the INPUT arguments of a run of many (files or folders)
+	files                         []fileJob // what they expand to; nil for a run of one file
+	recursive                     bool
 	column, outIDColumn, sheet    string
 	headerRow                     int
 	encoding, delimiter           string
@@ -46,19 +50,39 @@ type encryptOptions struct {
 	sinkPath                      string // the file written: OUTPUT, or a temp file copied to stdout once complete
 }
 
-const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls} | -"
+const encryptSynopsis = "encrypt [flags] INPUT.{csv,tsv,txt,xlsx,xls}... | DIR... | -"
 
 // parseEncryptFlags parses and validates encrypt's arguments in one place: flags
-// (register), the one INPUT, then the checks between flags (validate).
+// (register), the INPUTs, then the checks between flags (validate). One INPUT that
+// is a file (or -) is a run of one job, as always; several, or a folder, are a run
+// of many (planned here, into o.files).
 func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error) {
 	o := &encryptOptions{}
 	fs := newFlagSet("encrypt", encryptSynopsis, stderr)
 	o.register(fs)
-	input, err := parseOne(fs, args, "INPUT file")
-	if err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
-	o.input = input
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return nil, usageErr("encrypt takes an INPUT: a file, files, a folder, or - for stdin")
+	}
+	if err := o.validateCommon(); err != nil {
+		return nil, err
+	}
+	if st, serr := os.Stat(pos[0]); len(pos) > 1 || (serr == nil && st.IsDir()) {
+		o.inputs = pos
+		if err := o.checkManyFlags(); err != nil {
+			return nil, err
+		}
+		o.files, err = planInputs(pos, o.recursive, o.output)
+		return o, err
+	}
+	o.input = pos[0]
 	bomSet := false
 	fs.Visit(func(f *flag.Flag) { bomSet = bomSet || f.Name == "bom" })
 	if err := o.validate(bomSet); err != nil {
@@ -69,7 +93,8 @@ func parseEncryptFlags(args []string, stderr io.Writer) (*encryptOptions, error)
 
 // register defines encrypt's flags on fs, bound to o's fields.
 func (o *encryptOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl; - writes to stdout (see --format) (default INPUT-STEM.encrypted.EXT beside the input; stdout when INPUT is -)")
+	fs.StringVar(&o.output, "output", "", "output `PATH`; its extension picks the format: .csv, .tsv, .xlsx or .jsonl; - writes to stdout (see --format); with many INPUTs or a folder, the folder for the outputs (default INPUT-STEM.encrypted.EXT beside the input; stdout when INPUT is -)")
+	fs.BoolVar(&o.recursive, "recursive", false, "an INPUT folder: take the files of its subfolders too")
 	fs.StringVar(&o.format, "format", "", "with -o -: what stdout gets: csv, tsv or jsonl (XLSX cannot go to a pipe) (default csv)")
 	fs.StringVar(&o.output, "o", "", "same as --output")
 	fs.StringVar(&o.column, "column", "", "phone column: header `NAME`, letter (C) or number (3); detected when not given")
@@ -110,14 +135,25 @@ func (o *encryptOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.sandboxQPS, "sandbox-qps", 1000, "with --sandbox: the sandbox's QPS limit")
 }
 
-// validate checks what one flag alone cannot, derives the parsed forms
-// (delimiter rune, --max-errors count or share) and fills in the defaults that
+// validate applies the rules of a run of one INPUT: pipes, and the defaults that
 // depend on other flags (output beside the input, checkpoint beside the output).
 // bomSet says whether --bom was given explicitly, which pipes care about.
 func (o *encryptOptions) validate(bomSet bool) error {
 	if err := o.checkPipes(bomSet); err != nil {
 		return err
 	}
+	if o.output == "" {
+		o.output = defaultOutput(o.input)
+	}
+	if o.checkpointPath == "" {
+		o.checkpointPath = o.output + ".checkpoint"
+	}
+	return nil
+}
+
+// validateCommon checks what one flag alone cannot, for one input or many, and
+// derives the parsed forms (delimiter rune, --max-errors count or share).
+func (o *encryptOptions) validateCommon() error {
 	if o.authCode == "" {
 		o.authCode = os.Getenv("DYTNS_AUTH_CODE")
 	}
@@ -154,12 +190,6 @@ func (o *encryptOptions) validate(bomSet bool) error {
 	}
 	if o.noCache && (o.cache != "" || o.cacheRefresh) {
 		return usageErr("--no-cache turns the result store off: it cannot go with --cache or --cache-refresh")
-	}
-	if o.output == "" {
-		o.output = defaultOutput(o.input)
-	}
-	if o.checkpointPath == "" {
-		o.checkpointPath = o.output + ".checkpoint"
 	}
 	return nil
 }

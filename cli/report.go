@@ -49,6 +49,7 @@ type report struct {
 	Options     map[string]string `json:"options,omitempty"`
 	Version     buildinfo.Info    `json:"version"`
 	codeOrder   []pipeline.CodeCount
+	skipped     bool // the job had finished in an earlier run: nothing was done
 }
 
 func (r *report) sandbox() bool { return r.Mode == "sandbox" }
@@ -92,7 +93,9 @@ func buildReport(o *encryptOptions, src readers.Source, ep *endpointSetup, out p
 	return r
 }
 
-func (r *report) setStore(o *encryptOptions, st *store.Store) {
+// setStore adds what the run did with the store since base (the counts when this
+// file started: a run of many files keeps one store open).
+func (r *report) setStore(o *encryptOptions, st *store.Store, base store.Counts) {
 	switch {
 	case o.noCache:
 		r.Store = "off"
@@ -101,7 +104,7 @@ func (r *report) setStore(o *encryptOptions, st *store.Store) {
 	default:
 		r.Store = st.Describe()
 		c := st.Counts()
-		r.StoreStale, r.StoreSaved = c.Stale, c.Saved
+		r.StoreStale, r.StoreSaved = c.Stale-base.Stale, c.Saved-base.Saved
 	}
 }
 
@@ -176,6 +179,24 @@ func (r *report) writerSummary() *writers.Summary {
 		s.Codes = append(s.Codes, writers.CodeCount{Code: c.Code, Rows: c.Rows})
 	}
 	return s
+}
+
+// finishedReport describes a job that had finished in an earlier run, from its
+// checkpoint (a run of many files lists it).
+func finishedReport(o *encryptOptions, src readers.Source, ep *endpointSetup, cp *checkpoint.Checkpoint) *report {
+	r := buildReport(o, src, ep, pipeline.Outcome{Stop: pipeline.Completed}, pipeline.Snapshot{})
+	r.skipped = true
+	r.Outcome = "finished earlier"
+	r.Rows = cp.Meta().Rows
+	for code, n := range cp.Counts() {
+		r.Codes[code] = n
+		if code == pipeline.CodeOK {
+			r.RowsOK += n
+		} else {
+			r.RowsFailed += n
+		}
+	}
+	return r
 }
 
 // alreadyFinished answers a rerun of a finished job without any call.
