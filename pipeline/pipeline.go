@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -218,12 +217,7 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	if cfg.Window <= 0 {
 		cfg.Window = defaultWindow
 	}
-	if cfg.MaxWorkers <= 0 {
-		cfg.MaxWorkers = defaultMaxWorkers
-	}
-	if cfg.Workers > 0 {
-		cfg.MaxWorkers = cfg.Workers
-	}
+	cfg.MaxWorkers = workerCap(cfg.Workers, cfg.MaxWorkers)
 	if cfg.Stats == nil {
 		cfg.Stats = NewStats()
 	}
@@ -261,28 +255,8 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	}
 
 	var pool errgroup.Group // a row's error never cancels the pool: no WithContext
-	start := cfg.Workers
-	if start <= 0 {
-		// Until latency has been observed, assume 100 ms.
-		start = initialWorkers
-		if rate := cfg.Pacer.Rate(); rate > 0 && !math.IsInf(rate, 1) {
-			start = max(start, int(rate/10))
-		}
-		start = min(start, cfg.MaxWorkers)
-	}
-	if rate := cfg.Pacer.Rate(); rate <= 0 || math.IsInf(rate, 1) {
-		r.gate = newInflightGate(start, min(cfg.MaxWorkers, unlimitedWorkers))
-	}
-	for range start {
-		r.addWorker(&pool)
-	}
 	readDone := make(chan struct{})
-	growDone := make(chan struct{})
-	if cfg.Workers <= 0 {
-		go r.grow(&pool, readDone, growDone)
-	} else {
-		close(growDone)
-	}
+	growDone := r.startWorkers(&pool, readDone)
 	go func() {
 		defer close(readDone)
 		var once sync.Once
