@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -171,12 +170,7 @@ type Outcome struct {
 	Undone int64        // rows read but not finished (resumable)
 }
 
-const (
-	defaultWindow     = 8192
-	defaultMaxWorkers = 1024
-	initialWorkers    = 32
-	unlimitedWorkers  = 64
-)
+const defaultWindow = 8192 // rows between reader and writer
 
 // item is one row on its way through the pipeline.
 type item struct {
@@ -226,23 +220,46 @@ type runner struct {
 
 // Run processes every row of cfg.Source and returns when the output has every row,
 // or when the run stopped early (then the finished rows are recorded for a resume).
+//
+// The reader, the workers and grow run on goroutines of their own; the writer runs
+// on this one, so Run returns only after the last row it could write is written.
 func Run(ctx context.Context, cfg Config) Outcome {
+	r, release := newRunner(ctx, withDefaults(cfg))
+	defer release()
+	// Before any worker starts: a number answered in an earlier run must be known
+	// before the first row that has it is queued.
+	if err := r.seedDedupe(); err != nil {
+		return Outcome{Stop: Failed, Err: err}
+	}
+	r.startStages()
+	written := r.writeAll()
+	r.flush()
+	return r.outcome(ctx, written)
+}
+
+// withDefaults fills in what the caller left zero.
+func withDefaults(cfg Config) Config {
 	if cfg.Window <= 0 {
 		cfg.Window = defaultWindow
 	}
-	if cfg.MaxWorkers <= 0 {
-		cfg.MaxWorkers = defaultMaxWorkers
-	}
-	if cfg.Workers > 0 {
-		cfg.MaxWorkers = cfg.Workers
-	}
+	cfg.MaxWorkers = workerCap(cfg.Workers, cfg.MaxWorkers)
 	if cfg.Stats == nil {
 		cfg.Stats = NewStats()
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	r := &runner{
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	return cfg
+}
+
+// newRunner builds the run's state and arranges who stops it: the caller's ctx
+// (Interrupted) and MaxDuration (Deadline) both halt it, so that the reason is
+// recorded before new calls stop. release must be called when Run returns.
+func newRunner(ctx context.Context, cfg Config) (r *runner, release func()) {
+	r = &runner{
 		cfg:           cfg,
 		stats:         cfg.Stats,
 		keyer:         newNumberKeyer(cfg.Salt),
@@ -253,84 +270,81 @@ func Run(ctx context.Context, cfg Config) Outcome {
 		dedupe:        newDedupeTable(),
 		rnd:           cfg.Rand,
 	}
-	if r.rnd == nil {
-		r.rnd = rand.Float64
-	}
-	stopCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	r.stopCtx, r.stop = stopCtx, stop
-	r.callCtx = context.WithoutCancel(stopCtx)
+	r.stopCtx, r.stop = context.WithCancel(ctx)
+	// Calls under way finish after a stop: an answer that is paid for is recorded.
+	r.callCtx = context.WithoutCancel(r.stopCtx)
+	release = r.stop
 	if cfg.MaxDuration > 0 {
 		t := time.AfterFunc(cfg.MaxDuration, func() { r.halt(Deadline, nil, nil) })
-		defer t.Stop()
+		release = func() { t.Stop(); r.stop() }
 	}
 	if ctx.Err() == nil {
 		context.AfterFunc(ctx, func() { r.halt(Interrupted, nil, nil) })
 	}
-
 	if cfg.Shared != nil {
 		r.sharedFile = cfg.Shared.file(cfg.Name)
 	}
-	if err := r.seedDedupe(); err != nil {
-		return Outcome{Stop: Failed, Err: err}
-	}
+	return r, release
+}
 
+// startStages starts the workers (and grow), then the reader, and closes finished
+// once all of them are done, so that the writer knows no more results can come.
+// The order of that close matters: the reader sends on finished until it returns,
+// workers until jobs is closed and drained, and grow may add a worker (errgroup's
+// Go) until it returns, which must not race pool.Wait.
+func (r *runner) startStages() {
 	var pool errgroup.Group // a row's error never cancels the pool: no WithContext
-	start := cfg.Workers
-	if start <= 0 {
-		// Until latency has been observed, assume 100 ms.
-		start = initialWorkers
-		if rate := cfg.Pacer.Rate(); rate > 0 && !math.IsInf(rate, 1) {
-			start = max(start, int(rate/10))
-		}
-		start = min(start, cfg.MaxWorkers)
-	}
-	if rate := cfg.Pacer.Rate(); rate <= 0 || math.IsInf(rate, 1) {
-		r.gate = newInflightGate(start, min(cfg.MaxWorkers, unlimitedWorkers))
-	}
-	for range start {
-		r.addWorker(&pool)
-	}
 	readDone := make(chan struct{})
-	growDone := make(chan struct{})
-	if cfg.Workers <= 0 {
-		go r.grow(&pool, readDone, growDone)
-	} else {
-		close(growDone)
-	}
-	go func() {
-		defer close(readDone)
-		var once sync.Once
-		defer once.Do(func() { close(r.reachedResume) })
-		r.atResume = func() { once.Do(func() { close(r.reachedResume) }) }
-		if err := r.read(); err != nil {
-			r.halt(Failed, nil, err)
-		}
-		close(r.jobs)
-	}()
-
-	// finished is closed once the reader and every worker are done, so the writer
-	// knows no more results can come.
+	growDone := r.startWorkers(&pool, readDone)
+	go r.runReader(readDone)
 	go func() {
 		<-readDone
 		<-growDone
 		_ = pool.Wait()
 		close(r.finished)
 	}()
+}
 
-	written, werr := r.write()
-	if werr != nil {
-		r.halt(Failed, nil, werr)
-		// Drain so that the reader and workers can finish; their results are
-		// already journaled.
+// runReader runs read and then closes jobs, which ends the workers once they have
+// taken every queued row. reachedResume is closed however read ends, or the writer
+// would wait for it forever; done is closed last.
+func (r *runner) runReader(done chan<- struct{}) {
+	defer close(done)
+	var once sync.Once
+	defer once.Do(func() { close(r.reachedResume) })
+	r.atResume = func() { once.Do(func() { close(r.reachedResume) }) }
+	if err := r.read(); err != nil {
+		r.halt(Failed, nil, err)
+	}
+	close(r.jobs)
+}
+
+// writeAll writes rows in order until finished is closed, and returns how many.
+// On a write error it halts the run and drains finished, so that the reader and
+// workers can finish; their results are already journaled.
+func (r *runner) writeAll() int64 {
+	written, err := r.write()
+	if err != nil {
+		r.halt(Failed, nil, err)
 		for range r.finished {
 		}
 	}
-	if r.cfg.Recorder != nil {
-		if err := r.cfg.Recorder.Flush(); err != nil {
-			r.halt(Failed, nil, fmt.Errorf("flush checkpoint: %w", err))
-		}
+	return written
+}
+
+// flush makes the spooled results durable; after writeAll, when nothing more can
+// be spooled.
+func (r *runner) flush() {
+	if r.cfg.Recorder == nil {
+		return
 	}
+	if err := r.cfg.Recorder.Flush(); err != nil {
+		r.halt(Failed, nil, fmt.Errorf("flush checkpoint: %w", err))
+	}
+}
+
+// outcome says why the run ended and how much of it is left for a resume.
+func (r *runner) outcome(ctx context.Context, written int64) Outcome {
 	out := Outcome{Rows: written, Stop: Completed}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -341,10 +355,7 @@ func Run(ctx context.Context, cfg Config) Outcome {
 		// not have run yet; the context itself is the truth.
 		out.Stop = Interrupted
 	}
-	out.Undone = r.stats.rowsRead.Load() + r.resumedSpooled() - written
-	if out.Undone < 0 {
-		out.Undone = 0
-	}
+	out.Undone = max(0, r.stats.rowsRead.Load()+r.resumedSpooled()-written)
 	if out.Stop != Completed && out.Undone == 0 && r.sourceDone.Load() && out.Err == nil && out.Fatal == nil {
 		// Stopped after the last row of the input was already written: nothing is missing.
 		out.Stop = Completed
@@ -592,68 +603,6 @@ func (r *runner) abandon(it *item) {
 		for _, w := range waiters {
 			w.done = false
 			r.finished <- w
-		}
-	}
-}
-
-func (r *runner) addWorker(pool *errgroup.Group) {
-	r.workers.Add(1)
-	pool.Go(func() error {
-		for it := range r.jobs {
-			r.call(it)
-		}
-		return nil
-	})
-}
-
-// grow adds workers while the observed latency says more calls must be in flight to
-// keep up with the pacer's rate: in flight = rate × latency (Little's law).
-func (r *runner) grow(pool *errgroup.Group, readDone <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-		case <-r.stopCtx.Done():
-			return
-		}
-		select {
-		case <-readDone:
-			if len(r.jobs) == 0 { // every row has a worker: no more are needed
-				return
-			}
-		default:
-		}
-		lat := time.Duration(r.latencyNs.Load())
-		rate := r.cfg.Pacer.Rate()
-		if lat <= 0 {
-			continue
-		}
-		var need int64
-		if r.gate != nil {
-			// No rate to reach: the gate says how many calls the server needs in
-			// flight; a worker more than that only waits at the gate.
-			need = int64(r.gate.adjust())
-		} else {
-			need = int64(math.Ceil(rate*lat.Seconds()*1.5)) + 8
-		}
-		need = min(need, int64(r.cfg.MaxWorkers))
-		for r.workers.Load() < need {
-			r.addWorker(pool)
-		}
-	}
-}
-
-func (r *runner) observeLatency(d time.Duration) {
-	for {
-		old := r.latencyNs.Load()
-		next := int64(d)
-		if old > 0 {
-			next = old + (int64(d)-old)/16
-		}
-		if r.latencyNs.CompareAndSwap(old, next) {
-			return
 		}
 	}
 }
