@@ -401,10 +401,6 @@ func (r *runner) seedDedupe() error {
 // the rest for the workers.
 func (r *runner) read() error {
 	skip := r.resumedSpooled()
-	var pending map[int64]checkpoint.Result
-	if r.cfg.Resume != nil {
-		pending = r.cfg.Resume.Pending
-	}
 	for {
 		row, err := r.cfg.Source.Next()
 		if err == io.EOF {
@@ -414,20 +410,9 @@ func (r *runner) read() error {
 		if err != nil {
 			return err
 		}
-		var prev *checkpoint.Result
-		if r.cfg.Prefill != nil {
-			// The source may start past the first row (a resumed pass): skip to it.
-			rec, err := r.cfg.Prefill.Next()
-			for err == nil && rec.Index < row.Index {
-				rec, err = r.cfg.Prefill.Next()
-			}
-			if err != nil {
-				return fmt.Errorf("read the earlier results for row %d: %w", row.Line, err)
-			}
-			if rec.Index != row.Index {
-				return fmt.Errorf("earlier result %d does not match input row %d: was the input changed?", rec.Index, row.Index)
-			}
-			prev = &rec
+		prev, err := r.prefillFor(row)
+		if err != nil {
+			return err
 		}
 		if row.Index < skip {
 			continue
@@ -442,58 +427,98 @@ func (r *runner) read() error {
 		}
 		r.stats.rowsRead.Add(1)
 		it := &item{row: row}
-		if res, ok := pending[row.Index]; ok {
-			it.res, it.done = res, true
-			r.stats.resumed.Add(1)
-			r.backfill(row, res)
-			r.shareRecorded(row, res)
+		switch r.route(it, prev) {
+		case rowSettled:
 			r.finished <- it
-			continue
-		}
-		if prev != nil && !prev.Retryable {
-			it.res, it.done = *prev, true
-			r.stats.resumed.Add(1)
-			r.finished <- it
-			continue
-		}
-		if r.settleLocally(it) {
-			r.finished <- it
-			continue
-		}
-		if r.cfg.Dedupe {
-			it.key = r.keyer.key(it.num)
-			it.res.Key = it.key
-			r.mu.Lock()
-			if ans, firstLine, ok := r.dedupe.lookup(it.key); ok {
-				r.mu.Unlock()
-				r.copyAnswer(it, ans, firstLine)
-				r.finished <- it
-				continue
+		case rowWaiting: // finishCall hands it the answer
+		case rowToCall:
+			select {
+			case r.jobs <- it:
+			case <-r.stopCtx.Done():
+				r.abandon(it)
+				return nil
 			}
-			if waiters, ok := r.dedupe.inflight[it.key]; ok {
-				r.dedupe.inflight[it.key] = append(waiters, it)
-				r.mu.Unlock()
-				continue
-			}
-			r.mu.Unlock()
-		}
-		if r.fromRun(it) || r.fromStore(it) {
-			r.finished <- it
-			continue
-		}
-		if r.cfg.Dedupe {
-			// Only this goroutine adds to inflight, so nothing came in since the check.
-			r.mu.Lock()
-			r.dedupe.inflight[it.key] = nil
-			r.mu.Unlock()
-		}
-		select {
-		case r.jobs <- it:
-		case <-r.stopCtx.Done():
-			r.abandon(it)
-			return nil
 		}
 	}
+}
+
+// prefillFor returns the earlier finished run's result for row (--retry-failed),
+// or nil without Prefill.
+func (r *runner) prefillFor(row readers.Row) (*checkpoint.Result, error) {
+	if r.cfg.Prefill == nil {
+		return nil, nil
+	}
+	// The source may start past the first row (a resumed pass): skip to it.
+	rec, err := r.cfg.Prefill.Next()
+	for err == nil && rec.Index < row.Index {
+		rec, err = r.cfg.Prefill.Next()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the earlier results for row %d: %w", row.Line, err)
+	}
+	if rec.Index != row.Index {
+		return nil, fmt.Errorf("earlier result %d does not match input row %d: was the input changed?", rec.Index, row.Index)
+	}
+	return &rec, nil
+}
+
+// rowRoute is where route sends a row.
+type rowRoute int
+
+const (
+	rowSettled rowRoute = iota // its result is final: to the writer
+	rowWaiting                 // a call for its number is in flight; it gets that answer
+	rowToCall                  // to the workers
+)
+
+// route decides a row's way, cheapest answer first: recorded in the checkpoint
+// (or kept from the earlier run by --retry-failed), settled locally (Input.*
+// codes), an earlier row of this job (dedupe, or waiting for its call), an
+// earlier file of the run, the result store; else a call.
+func (r *runner) route(it *item, prev *checkpoint.Result) rowRoute {
+	if r.cfg.Resume != nil {
+		if res, ok := r.cfg.Resume.Pending[it.row.Index]; ok {
+			it.res, it.done = res, true
+			r.stats.resumed.Add(1)
+			r.backfill(it.row, res)
+			r.shareRecorded(it.row, res)
+			return rowSettled
+		}
+	}
+	if prev != nil && !prev.Retryable {
+		it.res, it.done = *prev, true
+		r.stats.resumed.Add(1)
+		return rowSettled
+	}
+	if r.settleLocally(it) {
+		return rowSettled
+	}
+	if r.cfg.Dedupe {
+		it.key = r.keyer.key(it.num)
+		it.res.Key = it.key
+		r.mu.Lock()
+		if ans, firstLine, ok := r.dedupe.lookup(it.key); ok {
+			r.mu.Unlock()
+			r.copyAnswer(it, ans, firstLine)
+			return rowSettled
+		}
+		if waiters, ok := r.dedupe.inflight[it.key]; ok {
+			r.dedupe.inflight[it.key] = append(waiters, it)
+			r.mu.Unlock()
+			return rowWaiting
+		}
+		r.mu.Unlock()
+	}
+	if r.fromRun(it) || r.fromStore(it) {
+		return rowSettled
+	}
+	if r.cfg.Dedupe {
+		// Only the reader adds to inflight, so nothing came in since the check.
+		r.mu.Lock()
+		r.dedupe.inflight[it.key] = nil
+		r.mu.Unlock()
+	}
+	return rowToCall
 }
 
 // settleLocally gives a row that cannot or need not be sent its final result.
