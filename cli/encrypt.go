@@ -317,13 +317,7 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	width := len(header)
 	ep := sh.ep
 
-	stats := pipeline.NewStats()
-	// Newlines estimate the rows of a text file only; a workbook (XLSX or XLS,
-	// whatever its name) has a sheet.
-	if layout, ok := readers.LayoutOf(src); inputLines > 0 && (!ok || layout.Sheet == "") {
-		stats.SetTotal(max(inputLines-1, 1)) // less the header line; quoted newlines make it an estimate
-	}
-
+	stats := fileStats(src, inputLines)
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
 	finishedNote := stderr
 	if sh.many { // the run's summary lists the finished files, one line each
@@ -337,19 +331,11 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	if err != nil {
 		return nil, err
 	}
-	resume := j.resume
-	// Resuming: the primary reader replays the input from the first row, giving every
-	// output row its cells, while a second reader finds the rows still to call.
-	var callSide pipeline.RowSource = src
-	if resume != nil && resume.Spooled > 0 {
-		resume.Replay = src
-		cs, err := openCallSide(o, src, resume.Spooled, logf)
-		if err != nil {
-			return nil, err
-		}
-		defer cs.Close()
-		callSide = cs
+	callSide, closeCallSide, err := callSideFor(o, src, j.resume, logf)
+	if err != nil {
+		return nil, err
 	}
+	defer closeCallSide()
 
 	outHeader := append(append([]string{}, header...), pipeline.ResultColumns...)
 	sink, err := writers.Create(o.sinkPath, outHeader, writerOptions(o, width, src.PhoneColumn()))
@@ -363,21 +349,14 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 		}
 	}()
 
-	p := sh.pacer
-	stopProgress := startProgress(o.progress, o.progressInterval, stats, p, stderr)
+	stopProgress := startProgress(o.progress, o.progressInterval, stats, sh.pacer, stderr)
 
 	cfg, record := pipelineConfig(o, sh, j, callSide, width, sink, stats, logf)
 	outcome := pipeline.Run(ctx, cfg)
 	stopProgress()
 	snap := stats.Snapshot()
 	rep := buildReport(o, src, ep, outcome, snap)
-	rep.setStore(o, sh.results, sh.storeBase)
-	if sh.many {
-		sh.storeBase = sh.results.Counts()
-	} else {
-		// Write the store's queued answers before anything can stop this function.
-		sh.closeStore()
-	}
+	sh.afterFile(o, rep)
 
 	if err := finishCheckpoint(o, record, j.rcp, outcome, snap, logf); err != nil {
 		return rep, err
@@ -395,8 +374,42 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 	return rep, outcomeError(o, outcome, snap)
 }
 
-// openStore opens the result store for this account, AuthCode and endpoint, or
-// returns nil (no store) after saying why: a store must never stop a run. Not for a
+// fileStats are one file's counters. Newlines estimate the rows of a text file
+// only; a workbook (XLSX or XLS, whatever its name) has a sheet.
+func fileStats(src readers.Source, inputLines int64) *pipeline.Stats {
+	stats := pipeline.NewStats()
+	if layout, ok := readers.LayoutOf(src); inputLines > 0 && (!ok || layout.Sheet == "") {
+		stats.SetTotal(max(inputLines-1, 1)) // less the header line; quoted newlines make it an estimate
+	}
+	return stats
+}
+
+// callSideFor is the reader that finds the rows to call. Resuming, src replays the
+// input from the first row, giving every output row its cells, while a second
+// reader skips to the rows still to call; otherwise src does both.
+func callSideFor(o *encryptOptions, src readers.Source, resume *pipeline.Resume, logf func(string, ...any)) (pipeline.RowSource, func(), error) {
+	if resume == nil || resume.Spooled == 0 {
+		return src, func() {}, nil
+	}
+	resume.Replay = src
+	cs, err := openCallSide(o, src, resume.Spooled, logf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, func() { _ = cs.Close() }, nil
+}
+
+// afterFile puts the store's part of one file's report in. A run of one file closes
+// the store here, so that its queued answers are written before anything can stop
+// the run; a run of many keeps it open and takes the next file's counts from here.
+func (sh *shared) afterFile(o *encryptOptions, rep *report) {
+	rep.setStore(o, sh.results, sh.storeBase)
+	if sh.many {
+		sh.storeBase = sh.results.Counts()
+		return
+	}
+	sh.closeStore()
+}
 
 // pipelineConfig wires one file's run: what to read and write, the shared client,
 // pacer and store, and the checkpoint to record in (the --retry-failed one when
@@ -462,6 +475,8 @@ func finishCheckpoint(o *encryptOptions, record, rcp *checkpoint.Checkpoint, out
 	return nil
 }
 
+// openStore opens the result store for this account, AuthCode and endpoint, or
+// returns nil (no store) after saying why: a store must never stop a run. Not for a
 // run (--dry-run): it neither sweeps nor creates a store.
 func openStore(o *encryptOptions, account, authCode, endpoint string, run bool, logf func(string, ...any)) *store.Store {
 	if o.noCache {
