@@ -399,16 +399,19 @@ func callSideFor(o *encryptOptions, src readers.Source, resume *pipeline.Resume,
 	return cs, func() { _ = cs.Close() }, nil
 }
 
-// afterFile puts the store's part of one file's report in. A run of one file closes
-// the store here, so that its queued answers are written before anything can stop
-// the run; a run of many keeps it open and takes the next file's counts from here.
+// afterFile writes the store's queued answers before anything can stop the run (a
+// rerun skips a finished file and counts on the store for its numbers), and puts
+// the store's part of the file's report in. A run of one file closes the store; a
+// run of many keeps it open and takes the next file's counts from here.
 func (sh *shared) afterFile(o *encryptOptions, rep *report) {
-	rep.setStore(o, sh.results, sh.storeBase)
-	if sh.many {
-		sh.storeBase = sh.results.Counts()
+	if !sh.many {
+		rep.setStore(o, sh.results, sh.storeBase)
+		sh.closeStore()
 		return
 	}
-	sh.closeStore()
+	sh.results.Flush()
+	rep.setStore(o, sh.results, sh.storeBase)
+	sh.storeBase = sh.results.Counts()
 }
 
 // pipelineConfig wires one file's run: what to read and write, the shared client,

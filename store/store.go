@@ -80,6 +80,8 @@ type record struct {
 	key     Key
 	value   []byte
 	expires time.Time
+	// flushed marks a Flush: closed once everything queued before it is written.
+	flushed chan struct{}
 }
 
 // Options configure Open.
@@ -333,32 +335,61 @@ func (s *Store) writer() {
 	defer close(s.written)
 	const maxBatch, linger = 16384, 250 * time.Millisecond
 	batch := make([]record, 0, maxBatch)
+	var flushes []chan struct{}
 	for rec := range s.puts {
-		batch = append(batch[:0], rec)
+		batch, flushes = batch[:0], flushes[:0]
+		take := func(r record) bool { // false: a Flush waits, commit now
+			if r.flushed != nil {
+				flushes = append(flushes, r.flushed)
+				return false
+			}
+			batch = append(batch, r)
+			return true
+		}
 		timer := time.NewTimer(linger)
 	more:
-		for len(batch) < maxBatch {
+		for take(rec) && len(batch) < maxBatch {
 			select {
 			case r, ok := <-s.puts:
 				if !ok {
 					break more
 				}
-				batch = append(batch, r)
+				rec = r
 			case <-timer.C:
 				break more
 			}
 		}
 		timer.Stop()
-		if !s.Usable() {
-			continue // drain: the store failed
+		s.commit(batch)
+		for _, f := range flushes {
+			close(f)
 		}
-		slices.SortFunc(batch, func(a, b record) int { return bytes.Compare(a.key[:], b.key[:]) })
-		if err := guard(func() error { return s.b.put(batch) }); err != nil {
-			s.fail("write", err)
-			continue
-		}
-		s.saved.Add(int64(len(batch)))
 	}
+}
+
+func (s *Store) commit(batch []record) {
+	if len(batch) == 0 || !s.Usable() {
+		return // nothing, or drain: the store failed
+	}
+	slices.SortFunc(batch, func(a, b record) int { return bytes.Compare(a.key[:], b.key[:]) })
+	if err := guard(func() error { return s.b.put(batch) }); err != nil {
+		s.fail("write", err)
+		return
+	}
+	s.saved.Add(int64(len(batch)))
+}
+
+// Flush returns once every answer queued before it is written (or the store has
+// failed). A run of many files calls it after each one, so that a kill in a later
+// file does not lose the answers of a finished one: a rerun skips that file and
+// counts on the store for its numbers. Not after Close.
+func (s *Store) Flush() {
+	if s == nil {
+		return
+	}
+	done := make(chan struct{})
+	s.puts <- record{flushed: done}
+	<-done
 }
 
 func (s *Store) sweeper(budget time.Duration) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -392,4 +393,27 @@ func TestValueRoundTrip(t *testing.T) {
 			t.Fatalf("a value cut at %d decoded", i)
 		}
 	}
+}
+
+// Flush returns only once what was queued is written (Saved counts a committed
+// batch), without waiting for the writer's linger, and with nothing queued at once.
+func TestFlushWritesWhatIsQueued(t *testing.T) {
+	backends(t, func(t *testing.T, loc string) {
+		c := &clock{t: time.Now().Truncate(time.Second)}
+		s, _ := open(t, loc, c, nil)
+		defer s.Close()
+		s.Flush()
+		for i := range 3 {
+			s.Save(fmt.Sprintf("1390000000%d", i), Answer{EncryptedNumber: fmt.Sprintf("1400000000%d", i), ExpireTime: at(c, 48*time.Hour)})
+		}
+		s.Flush()
+		if got := s.Counts().Saved; got != 3 {
+			t.Fatalf("after Flush %d answers written, want 3", got)
+		}
+		s.Save("13900000009", Answer{EncryptedNumber: "14000000009", ExpireTime: at(c, 48*time.Hour)})
+		s.Flush()
+		if got := s.Counts().Saved; got != 4 {
+			t.Fatalf("after the second Flush %d answers written, want 4", got)
+		}
+	})
 }
