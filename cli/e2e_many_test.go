@@ -264,3 +264,44 @@ func checkRange(t *testing.T, path string, from, count int) {
 		}
 	}
 }
+
+// TestE2EManyFilesInterrupted: SIGINT in the second file stops the run there (exit
+// 4): the first is done, the second stopped with its progress saved, the third not
+// started and not written; run again, the run finishes the second and the third.
+func TestE2EManyFilesInterrupted(t *testing.T) {
+	const n = 1500
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 3 {
+		p := filepath.Join(dir, fmt.Sprintf("f%d.csv", i+1))
+		writeRange(t, p, i*n, n)
+		inputs = append(inputs, p)
+	}
+	log, addr, env := startWireLog(t)
+	args := append([]string{"encrypt", "--endpoint", addr, "--qps", "1000", "--progress", "none", "--no-cache"}, inputs...)
+	cmd := binCmd(t, env, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitWithin(t, time.Minute, func() bool { return log.billed.Load() >= n+n/3 })
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want %d\n%s", code, err, exitInterrupted, errb.String())
+	}
+	if s := errb.String(); !strings.Contains(s, "1 done, 1 stopped, 1 not started") || !strings.Contains(s, "run again to continue") {
+		t.Errorf("summary:\n%s", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f3.encrypted.csv")); err == nil {
+		t.Errorf("the third file's output was written, but it was not started")
+	}
+	r := runBin(t, env, args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "2 done, 1 finished earlier") || !strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("rerun: exit %d\n%s", r.code, r.stderr)
+	}
+	for i := range 3 {
+		checkRange(t, filepath.Join(dir, fmt.Sprintf("f%d.encrypted.csv", i+1)), i*n, n)
+	}
+}

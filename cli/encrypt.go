@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -432,7 +433,7 @@ func pipelineConfig(o *encryptOptions, sh *shared, j *job, callSide pipeline.Row
 		OutIDFromColumn: o.outIDColumn != "",
 		MaxErrors:       o.maxErrorsCount,
 		MaxErrorRatio:   o.maxErrorsRatio,
-		MaxDuration:     o.maxDuration,
+		MaxDuration:     cmp.Or(o.maxDurationLeft, o.maxDuration),
 		Stats:           stats,
 		Logf:            logf,
 	}

@@ -101,8 +101,8 @@ func runOneOfMany(ctx context.Context, o *encryptOptions, f fileJob, sh *shared,
 	fr := fileReport{Input: f.input, Output: f.output}
 	fo := o.forFile(f)
 	if o.maxDuration > 0 {
-		fo.maxDuration = o.maxDuration - time.Since(start)
-		if fo.maxDuration <= 0 {
+		fo.maxDurationLeft = o.maxDuration - time.Since(start)
+		if fo.maxDurationLeft <= 0 {
 			fr.Status, fr.ExitCode = fileNotStarted, exitInterrupted
 			fr.Error = fmt.Sprintf("--max-duration %s reached before this file", o.maxDuration)
 			return fr, true

@@ -32,6 +32,7 @@ type encryptOptions struct {
 	noDedupe                      bool
 	maxErrors                     string
 	maxDuration                   time.Duration
+	maxDurationLeft               time.Duration // in a run of many: what --max-duration leaves this file (0: all of it)
 	bom                           bool
 	outputEncoding                string
 	dryRun                        bool
