@@ -13,21 +13,47 @@ import (
 
 const cacheSynopsis = "cache [--cache LOCATION] stats | path | purge --expired | purge --all"
 
+// cacheOptions are the arguments of `dytnsbatch cache`.
+type cacheOptions struct {
+	location     string
+	action       string // stats, path or purge
+	expired, all bool   // purge: which entries
+}
+
+// parseCacheFlags parses and validates cache's arguments in one place.
+func parseCacheFlags(args []string, stderr io.Writer) (*cacheOptions, error) {
+	o := &cacheOptions{}
+	fs := newFlagSet("cache", cacheSynopsis, stderr)
+	fs.StringVar(&o.location, "cache", "", "result store `LOCATION`: a directory, or a redis:// or rediss:// URL (default: the user cache directory's dytnsbatch/)")
+	fs.BoolVar(&o.expired, "expired", false, "purge: remove the entries whose 140 number has expired")
+	fs.BoolVar(&o.all, "all", false, "purge: remove every store at the location, keys included")
+	action, err := parseOne(fs, args, "action (stats, path or purge)")
+	if err != nil {
+		return nil, err
+	}
+	o.action = action
+	switch {
+	case action != "stats" && action != "path" && action != "purge":
+		return nil, usageErr("cache: unknown action %q (stats, path or purge)", action)
+	case action == "purge" && o.expired == o.all:
+		return nil, usageErr("cache purge needs exactly one of --expired and --all")
+	case action != "purge" && (o.expired || o.all):
+		return nil, usageErr("--expired and --all go with cache purge only")
+	}
+	return o, nil
+}
+
 // CacheCommand inspects and cleans the result stores at a location (every account's:
 // the subcommand needs no credentials).
 func CacheCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("cache", cacheSynopsis, stderr)
-	loc := fs.String("cache", "", "result store `LOCATION`: a directory, or a redis:// or rediss:// URL (default: the user cache directory's dytnsbatch/)")
-	expired := fs.Bool("expired", false, "purge: remove the entries whose 140 number has expired")
-	all := fs.Bool("all", false, "purge: remove every store at the location, keys included")
-	action, err := parseOne(fs, args, "action (stats, path or purge)")
+	o, err := parseCacheFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	where, err := store.Location(*loc)
+	where, err := store.Location(o.location)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -35,7 +61,7 @@ func CacheCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if store.IsRedis(where) {
 		shown = store.RedactURL(where)
 	}
-	switch action {
+	switch o.action {
 	case "path":
 		fmt.Fprintln(stdout, shown)
 		return nil
@@ -57,19 +83,15 @@ func CacheCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return nil
 	case "purge":
-		if *expired == *all {
-			return usageErr("cache purge needs exactly one of --expired and --all")
-		}
-		n, err := store.Purge(where, *all, time.Now())
+		n, err := store.Purge(where, o.all, time.Now())
 		if err != nil {
 			return usageErr("cache purge: %v", err)
 		}
 		what := "expired entries"
-		if *all {
+		if o.all {
 			what = "entries (every store removed)"
 		}
 		fmt.Fprintf(stdout, "removed %d %s from %s\n", n, what, shown)
-		return nil
 	}
-	return usageErr("cache: unknown action %q (stats, path or purge)", action)
+	return nil
 }
