@@ -297,6 +297,13 @@ func TestE2EManyFilesInterrupted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "f3.encrypted.csv")); err == nil {
 		t.Errorf("the third file's output was written, but it was not started")
 	}
+	// status over the folder: a line per job, the first finished, the second not.
+	st := runBin(t, nil, "status", dir)
+	lines := strings.Split(strings.TrimSpace(st.stdout), "\n")
+	if st.code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "finished") || !strings.Contains(lines[0], "f1.csv: 1500 rows done") ||
+		!strings.HasPrefix(lines[1], "unfinished") || !strings.Contains(lines[1], "f2.csv") {
+		t.Errorf("status %s: exit %d\n%s%s", dir, st.code, st.stdout, st.stderr)
+	}
 	r := runBin(t, env, args...)
 	if r.code != 0 || !strings.Contains(r.stderr, "2 done, 1 finished earlier") || !strings.Contains(r.stderr, "resuming") {
 		t.Fatalf("rerun: exit %d\n%s", r.code, r.stderr)

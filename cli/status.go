@@ -6,6 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"dytnsbatch/checkpoint"
@@ -13,13 +18,16 @@ import (
 )
 
 func StatusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("status", "status CHECKPOINT|OUTPUT", stderr)
+	fs := newFlagSet("status", "status CHECKPOINT|OUTPUT|DIR", stderr)
 	path, err := parseOne(fs, args, "checkpoint (or output) path")
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return statusFolder(path, stdout)
 	}
 	st, err := checkpoint.ReadStatus(path)
 	if err != nil {
@@ -32,15 +40,9 @@ func StatusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageErr("%v", err)
 	}
 	m := st.Meta
-	state := "unfinished (run the same encrypt command again to continue)"
-	if m.Finished {
-		state = "finished"
-	}
-	if st.Locked {
-		state = "running now"
-		if st.LockHolder != "" {
-			state += " (" + st.LockHolder + ")"
-		}
+	state := jobState(st)
+	if !m.Finished && !st.Locked {
+		state += " (run the same encrypt command again to continue)"
 	}
 	fmt.Fprintf(stdout, "checkpoint  %s (%d bytes)\n", path, st.Size)
 	fmt.Fprintf(stdout, "state       %s\n", state)
@@ -63,6 +65,52 @@ func StatusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintf(stdout, "last run    %s\n", m.Updated.Local().Format(time.DateTime))
 	if st.TornBytes > 0 {
 		fmt.Fprintf(stdout, "note        %d bytes of a torn tail will be dropped at the next run\n", st.TornBytes)
+	}
+	return nil
+}
+
+func jobState(st checkpoint.Status) string {
+	switch {
+	case st.Locked && st.LockHolder != "":
+		return "running now (" + st.LockHolder + ")"
+	case st.Locked:
+		return "running now"
+	case st.Meta.Finished:
+		return "finished"
+	}
+	return "unfinished"
+}
+
+// statusFolder shows, a line each, the jobs whose checkpoints are in dir or its
+// subfolders: the outputs of a run of many files.
+func statusFolder(dir string, stdout io.Writer) error {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".checkpoint") {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil {
+		return usageErr("read folder %s: %w", dir, err)
+	}
+	if len(paths) == 0 {
+		return usageErr("no checkpoint (*.checkpoint) in %s", dir)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		st, err := checkpoint.ReadStatus(p)
+		if err != nil {
+			fmt.Fprintf(stdout, "%-12s %s: %v\n", "unreadable", p, err)
+			continue
+		}
+		var notOK int64
+		for code, n := range st.Counts {
+			if code != pipeline.CodeOK {
+				notOK += n
+			}
+		}
+		fmt.Fprintf(stdout, "%-12s %s: %d rows done (%d not OK), %d calls\n", jobState(st), st.Meta.Input, st.Spooled, notOK, st.Meta.Calls)
 	}
 	return nil
 }
