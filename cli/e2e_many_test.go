@@ -223,25 +223,7 @@ func writeRange(t *testing.T, path string, from, count int) {
 		}
 		return
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = sw.SetRow("A1", []any{"id", "mobile"})
-	for i := from; i < from+count; i++ {
-		cell, _ := excelize.CoordinatesToCellName(1, i-from+2)
-		if err := sw.SetRow(cell, []any{fmt.Sprint(i), fmt.Sprintf("139%08d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SaveAs(path); err != nil {
-		t.Fatal(err)
-	}
+	writeRangeXLSX(t, path, from, count)
 }
 
 // checkRange checks an output of writeRange's input: every row once, in order, OK.

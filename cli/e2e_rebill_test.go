@@ -201,7 +201,10 @@ func summarize(ds []time.Duration) string {
 	return fmt.Sprintf("%v–%v", lo.Round(time.Millisecond), hi.Round(time.Millisecond))
 }
 
-func writeNumbersXLSX(t testing.TB, path string, n int) {
+func writeNumbersXLSX(t testing.TB, path string, n int) { writeRangeXLSX(t, path, 0, n) }
+
+// writeRangeXLSX writes rows id,mobile for the numbers 139 from..from+count-1.
+func writeRangeXLSX(t testing.TB, path string, from, count int) {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
@@ -210,8 +213,8 @@ func writeNumbersXLSX(t testing.TB, path string, n int) {
 		t.Fatal(err)
 	}
 	_ = sw.SetRow("A1", []any{"id", "mobile"})
-	for i := range n {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+	for i := from; i < from+count; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i-from+2)
 		if err := sw.SetRow(cell, []any{i, fmt.Sprintf("139%08d", i)}); err != nil {
 			t.Fatal(err)
 		}
