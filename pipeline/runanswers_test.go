@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
+	"dytnsbatch/checkpoint"
 	"dytnsbatch/dytns"
 )
 
@@ -95,4 +98,36 @@ func TestRunAnswersShareResumedAnswers(t *testing.T) {
 	if n := api.total.Load() - before; n != 0 {
 		t.Fatalf("second file made %d calls, want 0", n)
 	}
+}
+
+// BenchmarkRunAnswers measures the table's cost per distinct number: the time of a
+// remember and a lookup, and the heap it holds (bytes/number), which a run of many
+// files keeps until its end.
+func BenchmarkRunAnswers(b *testing.B) {
+	const n = 1_000_000
+	res := checkpoint.Result{Code: CodeOK, EncryptedNumber: "14000000000", ExpireTime: "2026-12-09 08:00:00"}
+	nums := make([]string, n)
+	for i := range nums {
+		nums[i] = fmt.Sprintf("139%08d", i)
+	}
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		a := NewRunAnswers()
+		a.file("a.csv")
+		for i, num := range nums {
+			a.remember(num, 0, int64(i+2), res)
+		}
+		for _, num := range nums {
+			if _, _, ok := a.lookup(num); !ok {
+				b.Fatal("lost an answer")
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/number")
+		runtime.KeepAlive(a)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2*n), "ns/op-per-number")
 }
