@@ -273,13 +273,24 @@ func newRunner(ctx context.Context, cfg Config) (r *runner, release func()) {
 	r.stopCtx, r.stop = context.WithCancel(ctx)
 	// Calls under way finish after a stop: an answer that is paid for is recorded.
 	r.callCtx = context.WithoutCancel(r.stopCtx)
-	release = r.stop
+	var stopTimer, stopAfter func() bool
 	if cfg.MaxDuration > 0 {
 		t := time.AfterFunc(cfg.MaxDuration, func() { r.halt(Deadline, nil, nil) })
-		release = func() { t.Stop(); r.stop() }
+		stopTimer = t.Stop
 	}
 	if ctx.Err() == nil {
-		context.AfterFunc(ctx, func() { r.halt(Interrupted, nil, nil) })
+		// Deregistered by release: the caller's ctx outlives the job (a run of many
+		// files), and a live registration would keep this runner, its dedupe table
+		// and its sink reachable until the run ends.
+		stopAfter = context.AfterFunc(ctx, func() { r.halt(Interrupted, nil, nil) })
+	}
+	release = func() {
+		for _, f := range []func() bool{stopTimer, stopAfter} {
+			if f != nil {
+				f()
+			}
+		}
+		r.stop()
 	}
 	if cfg.Shared != nil {
 		r.sharedFile = cfg.Shared.file(cfg.Name)
@@ -488,6 +499,7 @@ func (r *runner) route(it *item, prev *checkpoint.Result) rowRoute {
 	if prev != nil && !prev.Retryable {
 		it.res, it.done = *prev, true
 		r.stats.resumed.Add(1)
+		r.shareRecorded(it.row, it.res)
 		return rowSettled
 	}
 	if r.settleLocally(it) {

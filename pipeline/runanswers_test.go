@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+	"weak"
 
 	"dytnsbatch/checkpoint"
 	"dytnsbatch/dytns"
@@ -130,4 +132,24 @@ func BenchmarkRunAnswers(b *testing.B) {
 		runtime.KeepAlive(a)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2*n), "ns/op-per-number")
+}
+
+// A finished job must not stay reachable from the run's context: a run of many
+// files keeps one context for all of them, and each job's dedupe table and sink
+// would otherwise pile up until the run ends.
+func TestReleasedRunnerIsNotHeldByTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := withDefaults(baseConfig(newSliceSource(nil), &memSink{}, newFakeAPI()))
+	cfg.MaxDuration = time.Hour
+	r, release := newRunner(ctx, cfg)
+	held := weak.Make(r)
+	release()
+	r = nil
+	for range 3 {
+		runtime.GC()
+	}
+	if held.Value() != nil {
+		t.Fatal("the runner is still reachable after release: the context (or the deadline timer) holds it")
+	}
 }
