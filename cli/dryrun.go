@@ -19,6 +19,7 @@ import (
 // dryRunReport is what --dry-run finds: everything a run would do, short of calling.
 type dryRunReport struct {
 	Input         string           `json:"input"`
+	Error         string           `json:"error,omitempty"` // with many inputs: why this file could not be dry-run
 	InputDetail   string           `json:"input_detail"`
 	Rows          int64            `json:"rows"`
 	Sendable      int64            `json:"rows_sendable"`
@@ -64,6 +65,7 @@ func dryRunMany(o *encryptOptions, stderr io.Writer) error {
 		if err != nil {
 			logTo(stderr)("%s: %v", f.input, err)
 			worst = max(worst, exitCodeOf(err))
+			reps = append(reps, dryRunReport{Input: f.input, Error: err.Error()})
 			continue
 		}
 		printDryRun(rep, stderr)

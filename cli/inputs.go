@@ -50,7 +50,7 @@ func planInputs(args []string, recursive bool, outDir string) ([]fileJob, error)
 			jobs = append(jobs, fileJob{input: arg, output: outputFor(arg, filepath.Base(arg), outDir)})
 			continue
 		}
-		files, err := listFolder(arg, recursive, outDir)
+		files, err := listFolder(arg, recursive)
 		if err != nil {
 			return nil, usageErr("read folder %s: %w", arg, err)
 		}
@@ -77,23 +77,26 @@ func outputFor(input, rel, outDir string) string {
 }
 
 // listFolder returns dir's input files as paths relative to it, sorted; with
-// recursive, from its subfolders too, except hidden ones and the output folder.
-func listFolder(dir string, recursive bool, outDir string) ([]string, error) {
-	outAbs := ""
-	if outDir != "" {
-		outAbs, _ = filepath.Abs(outDir)
+// recursive, from its subfolders too, except hidden ones. An -o folder inside dir
+// is walked like any other: the outputs in it are skipped by name, and inputs put
+// there are inputs.
+func listFolder(dir string, recursive bool) ([]string, error) {
+	// WalkDir does not follow a symlink at its root (a "latest" link to tonight's
+	// exports): walk where it points, naming files from dir as given.
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
 	}
 	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if path == dir {
+			if path == root {
 				return nil
 			}
-			abs, _ := filepath.Abs(path)
-			if !recursive || strings.HasPrefix(d.Name(), ".") || abs == outAbs {
+			if !recursive || strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			return nil
@@ -102,7 +105,7 @@ func listFolder(dir string, recursive bool, outDir string) ([]string, error) {
 			return nil
 		}
 		if listedInput(d.Name()) {
-			rel, err := filepath.Rel(dir, path)
+			rel, err := filepath.Rel(root, path)
 			if err != nil {
 				return err
 			}
@@ -115,13 +118,25 @@ func listFolder(dir string, recursive bool, outDir string) ([]string, error) {
 }
 
 // checkOutputsDistinct refuses a plan in which two inputs would write one output
-// (a.xls and a.xlsx both give a.encrypted.xlsx), or one input is named twice.
+// (a.xls and a.xlsx both give a.encrypted.xlsx), one input is named twice, or an
+// output is also an input (`encrypt exports/*.csv` on the second night names
+// a.encrypted.csv too: it would be rewritten, then encrypted).
 func checkOutputsDistinct(jobs []fileJob) error {
+	key := func(p string) string {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+		return filepath.Clean(p)
+	}
+	inputs := map[string]string{}
+	for _, j := range jobs {
+		inputs[key(j.input)] = j.input
+	}
 	seen := map[string]string{}
 	for _, j := range jobs {
-		key := filepath.Clean(j.output)
-		if abs, err := filepath.Abs(key); err == nil {
-			key = abs
+		key := key(j.output)
+		if in, ok := inputs[key]; ok {
+			return usageErr("%s is both an INPUT and the output of %s: leave the outputs (*.encrypted.*) out of the INPUTs (a folder INPUT skips them)", in, j.input)
 		}
 		if prev, ok := seen[key]; ok {
 			if filepath.Clean(prev) == filepath.Clean(j.input) {

@@ -33,6 +33,15 @@ func TestPlanInputs(t *testing.T) {
 		}
 	}
 	j := func(p string) string { return filepath.Join(dir, p) }
+	if err := os.Symlink(j("in"), j("latest")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"night2/a.csv", "night2/a.encrypted.csv", "night2/out/x.csv"} {
+		_ = os.MkdirAll(filepath.Dir(j(p)), 0o700)
+		if err := os.WriteFile(j(p), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		name      string
 		args      []string
@@ -45,6 +54,10 @@ func TestPlanInputs(t *testing.T) {
 		{"folder recursive into -o", []string{j("in"), j("solo.csv")}, true, j("out"),
 			[]string{"in/a.xlsx=out/a.encrypted.xlsx", "in/b.csv=out/b.encrypted.csv", "in/sub/c.csv=out/sub/c.encrypted.csv", "solo.csv=out/solo.encrypted.csv"}, ""},
 		{"missing file kept for its own error", []string{j("solo.csv"), j("gone.csv")}, false, "", []string{"solo.csv=solo.encrypted.csv", "gone.csv=gone.encrypted.csv"}, ""},
+		{"folder through a symlink", []string{j("latest")}, false, "", []string{"latest/a.xlsx=latest/a.encrypted.xlsx", "latest/b.csv=latest/b.encrypted.csv"}, ""},
+		{"inputs inside the -o folder are inputs", []string{j("night2")}, true, j("night2/out"),
+			[]string{"night2/a.csv=night2/out/a.encrypted.csv", "night2/out/x.csv=night2/out/out/x.encrypted.csv"}, ""},
+		{"an output named as an input", []string{j("night2/a.csv"), j("night2/a.encrypted.csv")}, false, "", nil, "is both an INPUT and the output of"},
 		{"two inputs one output", []string{j("clash")}, false, "", nil, "would both write"},
 		{"named twice", []string{j("solo.csv"), j("solo.csv")}, false, "", nil, "named twice"},
 		{"folder with no input", []string{j("empty")}, false, "", nil, "holds no input file"},
@@ -98,6 +111,22 @@ func TestManyInputsFlagErrors(t *testing.T) {
 		var ec exitCoder
 		if !errors.As(err, &ec) || ec.ExitCode() != exitUsage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("parseEncryptFlags(%q) = %v, want a usage error containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+// The files a run stopped before make its exit code at least "interrupted", even
+// when the file that saw the stop had finished; a fatal API answer stays 3.
+func TestNotStartedCode(t *testing.T) {
+	for code, want := range map[int]int{exitOK: exitInterrupted, exitRowsFailed: exitInterrupted, exitUsage: exitInterrupted, exitFatalAPI: exitFatalAPI, exitInterrupted: exitInterrupted} {
+		if got := notStartedCode(code); got != want {
+			t.Errorf("notStartedCode(%d) = %d, want %d", code, got, want)
+		}
+		m := &manyReport{Codes: map[string]int64{}}
+		m.add(fileReport{Status: fileDone, ExitCode: code})
+		m.add(fileReport{Status: fileNotStarted, ExitCode: notStartedCode(code)})
+		if m.ExitCode != want || m.Outcome != "incomplete" {
+			t.Errorf("after a file ending %d and one not started: exit %d, outcome %q", code, m.ExitCode, m.Outcome)
 		}
 	}
 }

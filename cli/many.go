@@ -73,12 +73,15 @@ func encryptMany(ctx context.Context, o *encryptOptions, stdout, stderr io.Write
 	if sh.ep.sandbox != nil {
 		rep.Mode = "sandbox"
 	}
-	stopped := false
+	stopped, stopCode, stopWhy := false, exitOK, ""
 	for i, f := range o.files {
-		fr := fileReport{Input: f.input, Output: f.output, Status: fileNotStarted}
+		fr := fileReport{Input: f.input, Output: f.output, Status: fileNotStarted, ExitCode: stopCode, Error: stopWhy}
 		if !stopped {
 			logf("file %d of %d: %s → %s", i+1, len(o.files), f.input, f.output)
 			fr, stopped = runOneOfMany(ctx, o, f, sh, start, stdout, stderr)
+			if stopped {
+				stopCode, stopWhy = notStartedCode(fr.ExitCode), "the run stopped before this file"
+			}
 		}
 		rep.add(fr)
 	}
@@ -122,6 +125,8 @@ func runOneOfMany(ctx context.Context, o *encryptOptions, f fileJob, sh *shared,
 	switch {
 	case rep != nil && rep.skipped:
 		fr.Status = fileFinishedBefore
+	case rep != nil && rep.Outcome == pipeline.Failed.String():
+		fr.Status = fileFailed // a local error (input damaged part way, checkpoint not writable): a rerun would fail the same way
 	case rep != nil && rep.Outcome != pipeline.Completed.String():
 		fr.Status = fileStopped
 	case fr.ExitCode == exitOK:
@@ -131,10 +136,21 @@ func runOneOfMany(ctx context.Context, o *encryptOptions, f fileJob, sh *shared,
 	default:
 		fr.Status = fileFailed
 	}
-	// An interrupt, the deadline, or the API refusing the account or AuthCode
-	// would stop the next file too.
+	// An interrupt, the deadline, the API refusing the account or AuthCode, or
+	// --max-errors would stop the next file too.
 	stop := ctx.Err() != nil || fr.ExitCode == exitInterrupted || fr.ExitCode == exitFatalAPI
 	return fr, stop
+}
+
+// notStartedCode is the exit code of the files a run stopped before, after the
+// file that stopped it ended with code. They are not done, so the run's code must
+// say so even when that file had finished (an interrupt during its last rows):
+// a cron job must not take the night as done. A fatal API answer keeps its 3.
+func notStartedCode(code int) int {
+	if code == exitFatalAPI {
+		return code
+	}
+	return exitInterrupted
 }
 
 func exitCodeOf(err error) int {
@@ -193,13 +209,17 @@ func (m *manyReport) print(w io.Writer) {
 	for _, f := range m.Files {
 		fmt.Fprintf(w, "  %-24s %s", f.Status, f.Input)
 		switch r := f.Report; {
-		case r != nil && r.skipped:
+		case r == nil:
+			if f.Error != "" {
+				fmt.Fprintf(w, ": %s", firstLine(f.Error))
+			}
+		case f.Status == fileFinishedBefore:
 			fmt.Fprintf(w, " → %s (%d rows, %d not OK; no calls)", f.Output, r.Rows, r.RowsFailed)
-		case r != nil && f.Status != fileStopped:
+		case f.Status == fileDone || f.Status == fileDoneNotOK:
 			fmt.Fprintf(w, " → %s (%d rows, %d not OK, %d calls)", f.Output, r.Rows, r.RowsFailed, r.Calls)
-		case r != nil:
+		case f.Status == fileStopped:
 			fmt.Fprintf(w, " (%d rows done, %d unfinished, %d calls; run again to continue)", r.Rows, r.Undone, r.Calls)
-		case f.Error != "":
+		case f.Error != "": // failed part way
 			fmt.Fprintf(w, ": %s", firstLine(f.Error))
 		}
 		fmt.Fprintln(w)
