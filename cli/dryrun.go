@@ -42,7 +42,7 @@ type rejectedRow struct {
 const maxDryRunExamples = 20
 
 func runDryRun(o *encryptOptions, stderr io.Writer) error {
-	rep, err := dryRunFile(o, stderr)
+	rep, err := dryRunFile(o, map[uint64]struct{}{}, stderr)
 	if err != nil {
 		return err
 	}
@@ -55,13 +55,13 @@ func runDryRun(o *encryptOptions, stderr io.Writer) error {
 
 // dryRunMany dry-runs each file of a run of many in turn; a file that cannot be
 // read is reported and the others go on. --report gets a JSON list of the files'.
-// Billable calls are counted per file: the run would call fewer where files share
-// numbers.
+// As in the run, a number is billable only in the first file that has it.
 func dryRunMany(o *encryptOptions, stderr io.Writer) error {
 	var reps []dryRunReport
+	seen := map[uint64]struct{}{}
 	worst := exitOK
 	for _, f := range o.files {
-		rep, err := dryRunFile(o.forFile(f), stderr)
+		rep, err := dryRunFile(o.forFile(f), seen, stderr)
 		if err != nil {
 			logTo(stderr)("%s: %v", f.input, err)
 			worst = max(worst, exitCodeOf(err))
@@ -90,8 +90,10 @@ func writeDryRunJSON(path string, v any) error {
 	return nil
 }
 
-// dryRunFile reads one input as a run would and counts what it would do.
-func dryRunFile(o *encryptOptions, stderr io.Writer) (dryRunReport, error) {
+// dryRunFile reads one input as a run would and counts what it would do; seen holds
+// the numbers counted already (by earlier files of a run of many), and gets this
+// file's.
+func dryRunFile(o *encryptOptions, seen map[uint64]struct{}, stderr io.Writer) (dryRunReport, error) {
 	src, err := openInput(o)
 	if err != nil {
 		return dryRunReport{}, err
@@ -113,7 +115,6 @@ func dryRunFile(o *encryptOptions, stderr io.Writer) (dryRunReport, error) {
 		}
 		return false
 	}
-	seen := make(map[uint64]struct{})
 	for {
 		row, err := src.Next()
 		if err == io.EOF {

@@ -46,7 +46,23 @@ func TestE2EManyFilesOneRun(t *testing.T) {
 	log, addr, env := startWireLog(t)
 	outDir, report := filepath.Join(dir, "out"), filepath.Join(dir, "report.json")
 	args := []string{"encrypt", "--endpoint", addr, "--qps", "0", "--progress", "none", "--no-cache", in, "-o", outDir, "--report", report}
-	r := runBin(t, env, args...)
+
+	// A dry run counts a number billable in the first file that has it only.
+	dry := filepath.Join(dir, "dry.json")
+	r := runBin(t, env, "encrypt", "--dry-run", "--no-cache", in, "--report", dry)
+	var dryReps []dryRunReport
+	if b, err := os.ReadFile(dry); err != nil || json.Unmarshal(b, &dryReps) != nil || len(dryReps) != 4 {
+		t.Fatalf("dry run: exit %d, report %v\n%s", r.code, err, r.stderr)
+	}
+	billable := []int64{}
+	for _, d := range dryReps {
+		billable = append(billable, d.BillableCalls)
+	}
+	if dryReps[0].Error == "" || billable[1] == 0 || billable[2] != 0 || billable[3] != 0 {
+		t.Errorf("dry run per file (broken, csv, xlsx, xls): billable %v, first error %q", billable, dryReps[0].Error)
+	}
+
+	r = runBin(t, env, args...)
 	if r.code != exitUsage {
 		t.Fatalf("exit %d, want %d (the damaged file)\n%s", r.code, exitUsage, r.stderr)
 	}
@@ -56,6 +72,9 @@ func TestE2EManyFilesOneRun(t *testing.T) {
 
 	// Called once per distinct number, across the three files.
 	calls := log.snapshot()
+	if int64(len(calls)) != billable[1] {
+		t.Errorf("%d calls; the dry run said %d", len(calls), billable[1])
+	}
 	perNumber := map[string]int{}
 	for _, c := range calls {
 		perNumber[c.number]++
