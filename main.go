@@ -24,7 +24,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"encrypt", "convert the phone numbers of a CSV/XLSX/XLS file into 140 numbers", cli.EncryptCommand},
+	{"encrypt", "convert the phone numbers of CSV/XLSX/XLS files (or folders of them) into 140 numbers", cli.EncryptCommand},
 	{"sandbox", "serve a local emulator of the Dytnsapi API", sandbox.Command},
 	{"status", "show the progress recorded in a job's checkpoint", cli.StatusCommand},
 	{"cache", "inspect or clean the result store (stats, path, purge)", cli.CacheCommand},
