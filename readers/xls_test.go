@@ -432,12 +432,14 @@ func TestBuiltinNumFormat(t *testing.T) {
 // record walk, shared strings, cells, rows): it must return rows or an
 // *InputError, never panic or hang.
 //
-//	go test ./readers -run '^$' -fuzz FuzzOpenXLS -fuzztime 60s -fuzzminimizetime 5s
+//	go test ./readers -run '^$' -fuzz FuzzOpenXLS -fuzztime 60s -fuzzminimizetime 1000x
 //
-// -fuzzminimizetime: the seeds are whole 7 KB workbooks, and Go minimizes each
-// new interesting input for up to 60 s by default, reporting no execs until it
-// is done, so without it the run shows "0/sec" for a minute (measured: one
-// input minimized for the whole 60 s; each exec stays under 50 ms).
+// -fuzzminimizetime: the seeds are whole 7 KB workbooks, and by default Go
+// minimizes each new interesting input for up to 60 s, reporting no execs
+// until it is done, so the run shows "0/sec" throughout and finds little
+// (measured on a busy 2-core machine: 6,893 execs in 60 s by default, one
+// input minimized the whole time; 836,155 execs and 85 new inputs with
+// 1000x). No single exec is slow: the slowest seen took under 50 ms.
 func FuzzOpenXLS(f *testing.F) {
 	for _, p := range []string{sampleXLS, sourceXLS, passXLS} {
 		b := mustRead(f, p)
