@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"unicode/utf16"
 
 	"github.com/richardlehane/mscfb"
@@ -445,24 +446,50 @@ func xlChars(b []byte, n int, wide bool) (string, bool) {
 // biffValue is one cell's value.
 type biffValue struct {
 	kind byte // 0 empty, 'n' number, 's' string, 'b' boolean, 'e' error
+	col  uint16
 	xf   uint16
 	num  float64
 	str  string
 }
 
-// biffRows holds a sheet's cells by 0-based row and column.
+// biffRows holds a sheet's cells by 0-based row; each row keeps only the
+// cells its records set (any order, one per column). It is sparse, not padded
+// out to the last column, because padding lets a crafted file of one cell per
+// row in column IV (1.2 MB) cost 65,536 × 256 cells, about 1.2 GB and seconds
+// of work, at open; a row is widened only when it is handed out.
 type biffRows [][]biffValue
 
 func (r *biffRows) set(row, col int, v biffValue) {
 	for len(*r) <= row {
 		*r = append(*r, nil)
 	}
+	v.col = uint16(col)
 	cells := (*r)[row]
-	for len(cells) <= col {
-		cells = append(cells, biffValue{})
+	// A row is kept sorted by column. Cells come left to right in a sound
+	// file, so this is an append; only a damaged file (a cell out of order or
+	// set twice) makes it search, over at most biffMaxCols cells.
+	i := len(cells)
+	for i > 0 && int(cells[i-1].col) >= col {
+		i--
 	}
-	cells[col] = v
-	(*r)[row] = cells
+	if i < len(cells) && int(cells[i].col) == col {
+		cells[i] = v
+		return
+	}
+	(*r)[row] = slices.Insert(cells, i, v)
+}
+
+// at returns the cell stored at (row, col), or nil.
+func (r biffRows) at(row, col int) *biffValue {
+	if row >= len(r) {
+		return nil
+	}
+	for i := range r[row] {
+		if int(r[row][i].col) == col {
+			return &r[row][i]
+		}
+	}
+	return nil
 }
 
 // biffMaxCols is BIFF8's column limit (A..IV). The column field is 16 bits; a
@@ -551,7 +578,9 @@ func (sr *sheetReader) record(typ int, data []byte) bool {
 		sr.rows.set(r, c, v)
 	case biffString:
 		if s, ok := stringRecordText(data); ok && sr.pending {
-			sr.rows[sr.prow][sr.pcol].str = s
+			if c := sr.rows.at(sr.prow, sr.pcol); c != nil {
+				c.str = s
+			}
 		}
 		sr.pending = false
 	}

@@ -132,8 +132,8 @@ func TestSheetReaderRecord(t *testing.T) {
 	}
 	want := biffRows{
 		{{kind: 's', str: "kept"}},
-		{{kind: 's'}, {kind: 'n', num: 7}},
-		{{}, {kind: 'n', xf: 5, num: 1}, {kind: 'n', xf: 6, num: 2}},
+		{{kind: 's'}, {kind: 'n', col: 1, num: 7}},
+		{{kind: 'n', col: 1, xf: 5, num: 1}, {kind: 'n', col: 2, xf: 6, num: 2}},
 	}
 	if !reflect.DeepEqual(sr.rows, want) {
 		t.Errorf("rows %+v, want %+v", sr.rows, want)

@@ -85,14 +85,19 @@ func (x *xlsSource) read() (record, error) {
 	x.row++
 	cells := x.rows[r]
 	x.rows[r] = nil // handed out: let it go
-	width := len(cells)
-	// Trailing empty cells are not part of the row, as with excelize.
-	for width > 0 && cells[width-1].kind == 0 {
-		width--
+	// The row is as wide as its last non-empty cell (trailing empty cells are
+	// not part of it, as with excelize); cells are stored sparsely.
+	width := 0
+	for _, v := range cells {
+		if v.kind != 0 {
+			width = max(width, int(v.col)+1)
+		}
 	}
 	disp, raw := make([]string, width), make([]string, width)
-	for c, v := range cells[:width] {
-		disp[c], raw[c] = x.text(v)
+	for _, v := range cells {
+		if v.kind != 0 {
+			disp[v.col], raw[v.col] = x.text(v)
+		}
 	}
 	return record{line: r + 1, display: disp, raw: raw}, nil
 }
