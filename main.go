@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -93,19 +92,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return cli.ExitUsage
 }
 
+// exitCode says the error (an error may carry only its code, when the summary
+// already said everything) and maps it to the documented exit codes.
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return cli.ExitOK
+	if err != nil && err.Error() != "" {
+		fmt.Fprintln(stderr, "dytnsbatch:", err)
 	}
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(stderr, "dytnsbatch:", msg)
-		}
-		return ec.ExitCode()
-	}
-	fmt.Fprintln(stderr, "dytnsbatch:", err)
-	return cli.ExitUsage
+	return cli.ExitCodeOf(err)
 }
 
 func usage(w io.Writer) {

@@ -64,7 +64,7 @@ func dryRunMany(o *encryptOptions, stderr io.Writer) error {
 		rep, err := dryRunFile(o.forFile(f), seen, stderr)
 		if err != nil {
 			logTo(stderr)("%s: %v", f.input, err)
-			worst = max(worst, exitCodeOf(err))
+			worst = max(worst, ExitCodeOf(err))
 			reps = append(reps, dryRunReport{Input: f.input, Error: err.Error()})
 			continue
 		}

@@ -17,17 +17,26 @@ const (
 // exitCoder is implemented by errors that know their exit code.
 type exitCoder interface{ ExitCode() int }
 
-// The exit codes main itself returns, and the interface of its one
-// error-to-exit-code switch.
+// The exit codes main itself returns.
 const (
 	ExitOK          = exitOK
 	ExitUsage       = exitUsage
 	ExitInterrupted = exitInterrupted
 )
 
-// ExitCoder is implemented by the errors commands return when they know their exit
-// code; any other error is a usage or configuration error (exit 2).
-type ExitCoder = exitCoder
+// ExitCodeOf is the exit code for a command's error: the code of an error that
+// knows it (anywhere in its chain), else 2, a usage or configuration error. main's
+// exit and a run of many files' per-file codes both come from here.
+func ExitCodeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return exitUsage
+}
 
 // exitError carries an exit code and a message (which may be empty when the
 // summary already said everything).

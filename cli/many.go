@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,7 +116,7 @@ func runOneOfMany(ctx context.Context, o *encryptOptions, f fileJob, sh *shared,
 		rep, err = encryptFile(ctx, fo, sh, stdout, stderr)
 	}
 	fr.Report = rep
-	fr.ExitCode = exitCodeOf(err)
+	fr.ExitCode = ExitCodeOf(err)
 	if err != nil && err.Error() != "" {
 		fr.Error = err.Error()
 		logTo(stderr)("%s: %v", f.input, err)
@@ -151,17 +150,6 @@ func notStartedCode(code int) int {
 		return code
 	}
 	return exitInterrupted
-}
-
-func exitCodeOf(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	return exitUsage
 }
 
 func (m *manyReport) add(fr fileReport) {
