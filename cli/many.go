@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"dytnsbatch/internal/buildinfo"
@@ -197,32 +198,20 @@ func (m *manyReport) print(w io.Writer) {
 	for _, f := range m.Files {
 		fmt.Fprintf(w, "  %-24s %s", f.Status, f.Input)
 		switch r := f.Report; {
-		case r == nil:
-			if f.Error != "" {
-				fmt.Fprintf(w, ": %s", firstLine(f.Error))
-			}
-		case f.Status == fileFinishedBefore:
+		case r != nil && f.Status == fileFinishedBefore:
 			fmt.Fprintf(w, " → %s (%d rows, %d not OK; no calls)", f.Output, r.Rows, r.RowsFailed)
-		case f.Status == fileDone || f.Status == fileDoneNotOK:
+		case r != nil && (f.Status == fileDone || f.Status == fileDoneNotOK):
 			fmt.Fprintf(w, " → %s (%d rows, %d not OK, %d calls)", f.Output, r.Rows, r.RowsFailed, r.Calls)
-		case f.Status == fileStopped:
+		case r != nil && f.Status == fileStopped:
 			fmt.Fprintf(w, " (%d rows done, %d unfinished, %d calls; run again to continue)", r.Rows, r.Undone, r.Calls)
-		case f.Error != "": // failed part way
-			fmt.Fprintf(w, ": %s", firstLine(f.Error))
+		case f.Error != "": // failed, or not started
+			first, _, _ := strings.Cut(f.Error, "\n")
+			fmt.Fprintf(w, ": %s", first)
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  rows      %d (OK %d, not OK %d; answered by dedupe %d, from the store %d)\n", m.Rows, m.RowsOK, m.RowsFailed, m.Duplicates, m.FromStore)
 	fmt.Fprintf(w, "  calls     %d (billed %d)\n", m.Calls, m.Billed)
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 func (m *manyReport) writeJSON(path string) error {
