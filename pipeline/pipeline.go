@@ -252,6 +252,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
+	if !cfg.Dedupe {
+		cfg.Shared = nil // sharing answers across jobs is dedupe across jobs
+	}
 	return cfg
 }
 

@@ -44,8 +44,8 @@ func NewRunAnswers() *RunAnswers {
 	return &RunAnswers{seed: maphash.MakeSeed(), done: map[uint64]runAnswer{}, odd: map[uint64]oddRunAnswer{}}
 }
 
-// Len is the number of distinct numbers answered so far.
-func (a *RunAnswers) Len() int {
+// size is the number of distinct numbers answered so far.
+func (a *RunAnswers) size() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.done) + len(a.odd)
@@ -101,7 +101,7 @@ func (a *RunAnswers) where(file uint32, line int64) string {
 // fromRun answers a row from an earlier job of the run and remembers the answer in
 // this job's own table, so later rows of this file find it there.
 func (r *runner) fromRun(it *item) bool {
-	if r.cfg.Shared == nil || !r.cfg.Dedupe {
+	if r.cfg.Shared == nil {
 		return false
 	}
 	ans, where, ok := r.cfg.Shared.lookup(it.num)
@@ -121,7 +121,7 @@ func (r *runner) fromRun(it *item) bool {
 
 // shareAnswer hands an OK answer of this job to the later jobs of the run.
 func (r *runner) shareAnswer(number string, line int, res checkpoint.Result) {
-	if r.cfg.Shared != nil && r.cfg.Dedupe {
+	if r.cfg.Shared != nil {
 		r.cfg.Shared.remember(number, r.sharedFile, int64(line), res)
 	}
 }
@@ -129,7 +129,7 @@ func (r *runner) shareAnswer(number string, line int, res checkpoint.Result) {
 // shareRecorded shares an OK answer recorded in a resumed job's checkpoint; the
 // row gives the number, which the checkpoint does not hold.
 func (r *runner) shareRecorded(row readers.Row, res checkpoint.Result) {
-	if r.cfg.Shared == nil || !r.cfg.Dedupe || res.Code != CodeOK {
+	if r.cfg.Shared == nil || res.Code != CodeOK {
 		return
 	}
 	if num, code, _ := readers.NormalizePhone(row.Phone); code == "" {

@@ -34,8 +34,8 @@ func TestRunAnswersShareOKAnswersAcrossJobs(t *testing.T) {
 	if got := api.total.Load(); got != 3 {
 		t.Fatalf("first file: %d calls, want 3", got)
 	}
-	if shared.Len() != 2 {
-		t.Fatalf("shared answers: %d, want 2 (the failed number is not shared)", shared.Len())
+	if shared.size() != 2 {
+		t.Fatalf("shared answers: %d, want 2 (the failed number is not shared)", shared.size())
 	}
 	out := run("b.xlsx", []string{"13900000003", "13900000004", "13900000002", "13900000003"})
 	if got := api.total.Load(); got != 5 {
@@ -88,8 +88,8 @@ func TestRunAnswersShareResumedAnswers(t *testing.T) {
 	if o := Run(context.Background(), cfg); o.Stop != Completed {
 		t.Fatalf("resume stopped %v: %v", o.Stop, o.Err)
 	}
-	if shared.Len() != len(phones) {
-		t.Fatalf("after the resume %d numbers are shared, want %d (recorded and new)", shared.Len(), len(phones))
+	if shared.size() != len(phones) {
+		t.Fatalf("after the resume %d numbers are shared, want %d (recorded and new)", shared.size(), len(phones))
 	}
 	before := api.total.Load()
 	cfg = baseConfig(newSliceSource(phones), &memSink{}, api)
