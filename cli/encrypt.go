@@ -222,7 +222,9 @@ func encrypt(ctx context.Context, o *encryptOptions, stdout, stderr io.Writer) e
 	}
 	defer sh.close()
 	rep, err := encryptFile(ctx, o, sh, stdout, stderr)
-	if rep != nil && !rep.skipped { // a finished job said so already; an earlier --report stays
+	if rep != nil && rep.skipped { // no summary, and an earlier --report stays
+		rep.printFinished(stderr, o.checkpointPath)
+	} else if rep != nil {
 		rep.print(stderr)
 		if o.report != "" {
 			if werr := rep.writeJSON(o.report); werr != nil {
@@ -320,13 +322,9 @@ func encryptFile(ctx context.Context, o *encryptOptions, sh *shared, stdout, std
 
 	stats := fileStats(src, inputLines)
 	fp, fpOpts := fingerprint(o, inputSum, ep.label)
-	finishedNote := stderr
-	if sh.many { // the run's summary lists the finished files, one line each
-		finishedNote = io.Discard
-	}
-	j, err := openJob(o, fp, fpOpts, inputSize, logf, finishedNote)
+	j, err := openJob(o, fp, fpOpts, inputSize, logf)
 	defer j.close()
-	if j.done { // alreadyFinished said so; no summary, and an earlier --report stays
+	if j.done {
 		return finishedReport(o, src, ep, j.cp), err
 	}
 	if err != nil {

@@ -29,7 +29,7 @@ func (j *job) close() {
 // openJob opens (or creates) the file's checkpoint and works out what is left:
 // a resume, a --retry-failed pass, or nothing (done). The job returned, even with
 // an error, is the caller's to close.
-func openJob(o *encryptOptions, fp string, fpOpts map[string]string, inputSize int64, logf func(string, ...any), stderr io.Writer) (*job, error) {
+func openJob(o *encryptOptions, fp string, fpOpts map[string]string, inputSize int64, logf func(string, ...any)) (*job, error) {
 	j := &job{}
 	if o.noCheckpoint {
 		j.salt = []byte(fp)
@@ -58,7 +58,7 @@ func openJob(o *encryptOptions, fp string, fpOpts map[string]string, inputSize i
 	case meta.Finished:
 		if _, err := os.Stat(o.sinkPath); err == nil {
 			j.done = true
-			return j, alreadyFinished(o, cp, stderr)
+			return j, finishedCode(cp)
 		}
 		if o.output == "-" {
 			logf("the job already finished: writing its output to stdout again from the checkpoint (no calls)")

@@ -49,7 +49,8 @@ type report struct {
 	Options     map[string]string `json:"options,omitempty"`
 	Version     buildinfo.Info    `json:"version"`
 	codeOrder   []pipeline.CodeCount
-	skipped     bool // the job had finished in an earlier run: nothing was done
+	skipped     bool      // the job had finished in an earlier run: nothing was done
+	lastRun     time.Time // skipped: when that run ended
 }
 
 func (r *report) sandbox() bool { return r.Mode == "sandbox" }
@@ -187,7 +188,7 @@ func finishedReport(o *encryptOptions, src readers.Source, ep *endpointSetup, cp
 	r := buildReport(o, src, ep, pipeline.Outcome{Stop: pipeline.Completed}, pipeline.Snapshot{})
 	r.skipped = true
 	r.Outcome = "finished earlier"
-	r.Rows = cp.Meta().Rows
+	r.Rows, r.lastRun = cp.Meta().Rows, cp.Meta().Updated
 	for code, n := range cp.Counts() {
 		r.Codes[code] = n
 		if code == pipeline.CodeOK {
@@ -199,21 +200,19 @@ func finishedReport(o *encryptOptions, src readers.Source, ep *endpointSetup, cp
 	return r
 }
 
-// alreadyFinished answers a rerun of a finished job without any call.
-func alreadyFinished(o *encryptOptions, cp *checkpoint.Checkpoint, stderr io.Writer) error {
-	meta := cp.Meta()
-	counts := cp.Counts()
-	var failed int64
-	for code, n := range counts {
-		if code != pipeline.CodeOK {
-			failed += n
+// printFinished answers a rerun of a finished job of one file, which made no call.
+func (r *report) printFinished(w io.Writer, checkpointPath string) {
+	fmt.Fprintf(w, "dytnsbatch: this job already finished (%d rows, %d not OK; last run %s); %s is complete. No calls made.\n",
+		r.Rows, r.RowsFailed, r.lastRun.Local().Format("2006-01-02 15:04:05"), r.Output)
+	fmt.Fprintf(w, "  use --restart to run it again from scratch (and pay again), or delete %s\n", checkpointPath)
+}
+
+// finishedCode is the exit code of a rerun of a finished job: its rows' verdict.
+func finishedCode(cp *checkpoint.Checkpoint) error {
+	for code, n := range cp.Counts() {
+		if code != pipeline.CodeOK && n > 0 {
+			return &exitError{code: exitRowsFailed}
 		}
-	}
-	fmt.Fprintf(stderr, "dytnsbatch: this job already finished (%d rows, %d not OK; last run %s); %s is complete. No calls made.\n",
-		meta.Rows, failed, meta.Updated.Local().Format("2006-01-02 15:04:05"), o.output)
-	fmt.Fprintf(stderr, "  use --restart to run it again from scratch (and pay again), or delete %s\n", o.checkpointPath)
-	if failed > 0 {
-		return &exitError{code: exitRowsFailed}
 	}
 	return nil
 }
