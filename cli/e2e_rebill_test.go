@@ -205,22 +205,40 @@ func writeNumbersXLSX(t testing.TB, path string, n int) { writeRangeXLSX(t, path
 
 // writeRangeXLSX writes rows id,mobile for the numbers 139 from..from+count-1.
 func writeRangeXLSX(t testing.TB, path string, from, count int) {
+	writeXLSX(t, path, func(_ *excelize.File, add func(...any)) {
+		add("id", "mobile")
+		for i := from; i < from+count; i++ {
+			add(i, fmt.Sprintf("139%08d", i))
+		}
+	})
+}
+
+// writeXLSX streams the rows fill adds, one per call from row 1, into Sheet1 of a new
+// workbook at path (0600). fill gets the file for styles, which it must make before
+// its first add: the stream writer starts there.
+func writeXLSX(t testing.TB, path string, fill func(f *excelize.File, add func(cells ...any))) {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = sw.SetRow("A1", []any{"id", "mobile"})
-	for i := from; i < from+count; i++ {
-		cell, _ := excelize.CoordinatesToCellName(1, i-from+2)
-		if err := sw.SetRow(cell, []any{i, fmt.Sprintf("139%08d", i)}); err != nil {
+	var sw *excelize.StreamWriter
+	row := 0
+	fill(f, func(cells ...any) {
+		var err error
+		if sw == nil {
+			if sw, err = f.NewStreamWriter("Sheet1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		row++
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		if err = sw.SetRow(cell, cells); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
+	})
+	if sw != nil {
+		if err := sw.Flush(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := f.SaveAs(path); err != nil {
 		t.Fatal(err)

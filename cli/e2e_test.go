@@ -922,25 +922,13 @@ func TestE2EKillAndResumeXLSX(t *testing.T) {
 	const rows = 3000
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.xlsx")
-	f := excelize.NewFile()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = sw.SetRow("A1", []any{"2026 名单"})
-	_ = sw.SetRow("A2", []any{"序号", "姓名", "手机号"})
-	for i := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+3)
-		if err := sw.SetRow(cell, []any{i, fmt.Sprintf("客户%d", i), 13900000000 + int64(i)}); err != nil {
-			t.Fatal(err)
+	writeXLSX(t, in, func(_ *excelize.File, add func(...any)) {
+		add("2026 名单")
+		add("序号", "姓名", "手机号")
+		for i := range rows {
+			add(i, fmt.Sprintf("客户%d", i), 13900000000+int64(i))
 		}
-	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SaveAs(in); err != nil {
-		t.Fatal(err)
-	}
+	})
 	srv, env := startSandbox(t, func(c *sandbox.Config) { c.QPS = 0; c.Latency = 2 * time.Millisecond })
 	ref := filepath.Join(dir, "ref.xlsx")
 	if r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--qps", "0", "--no-checkpoint", in, "-o", ref); r.code != 0 {
@@ -1039,33 +1027,21 @@ func TestE2EResumeXLSXFormattedOutID(t *testing.T) {
 	const rows = 3000
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.xlsx")
-	f := excelize.NewFile()
-	fmtCode := "000000"
-	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &fmtCode})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = sw.SetRow("A1", []any{"订单号", "姓名", "手机号"})
-	for i := range rows {
-		var id any = fmt.Sprintf("ORD-%05d", i)
-		if i >= rows/2 {
-			id = excelize.Cell{StyleID: style, Value: i}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, []any{id, fmt.Sprintf("客户%d", i), 13900000000 + int64(i)}); err != nil {
+	writeXLSX(t, in, func(f *excelize.File, add func(...any)) {
+		fmtCode := "000000"
+		style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &fmtCode})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SaveAs(in); err != nil {
-		t.Fatal(err)
-	}
+		add("订单号", "姓名", "手机号")
+		for i := range rows {
+			var id any = fmt.Sprintf("ORD-%05d", i)
+			if i >= rows/2 {
+				id = excelize.Cell{StyleID: style, Value: i}
+			}
+			add(id, fmt.Sprintf("客户%d", i), 13900000000+int64(i))
+		}
+	})
 	srv, env := startSandbox(t, func(c *sandbox.Config) { c.QPS = 0; c.Latency = 2 * time.Millisecond })
 	ref := filepath.Join(dir, "ref.xlsx")
 	if r := runBin(t, env, "encrypt", "--endpoint", srv.Addr(), "--qps", "0", "--no-checkpoint", "--outid-column", "订单号", in, "-o", ref); r.code != 0 {
